@@ -1,0 +1,43 @@
+"""dendrax: networks of neurons as immutable JAX PyTrees."""
+
+from . import channels as channels
+from ._morphology import (
+    Branch as Branch,
+    Cell as Cell,
+    Compartment as Compartment,
+    read_swc as read_swc,
+)
+from ._network import (
+    Network as Network,
+    add_group as add_group,
+    get as get,
+    insert as insert,
+    set as set,
+)
+from ._param import (
+    Param as Param,
+    combine as combine,
+    is_param as is_param,
+    partition as partition,
+)
+from ._select import Selection as Selection, Table as Table, select as select
+from ._simulate import (
+    Record as Record,
+    Solution as Solution,
+    State as State,
+    Stimulus as Stimulus,
+    VoltageClamp as VoltageClamp,
+    init_state as init_state,
+    n_steps as n_steps,
+    simulate as simulate,
+    step as step,
+    step_current as step_current,
+    stimulus_times as stimulus_times,
+)
+from ._solver import (
+    AbstractSolver as AbstractSolver,
+    CrankNicolson as CrankNicolson,
+    ImplicitEuler as ImplicitEuler,
+)
+
+__version__ = "0.1.0"

@@ -1,0 +1,465 @@
+"""`Network`: an immutable struct-of-arrays of compartments and mechanisms."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import ArrayLike, Float
+
+from ._morphology import Cell, coordinates
+from ._param import Param, retie, set_values, untied
+from ._select import Selection, resolve
+from ._static import Ix
+from .channels.base import AbstractChannel
+
+COMPARTMENT_PARAMS = ("length", "radius", "axial_resistivity", "capacitance", "v_init")
+
+
+class Nodes(eqx.Module):
+    """One row per compartment: static position columns and `Param` properties."""
+
+    cell: Ix = eqx.field(static=True)
+    branch: Ix = eqx.field(static=True)
+    comp: Ix = eqx.field(static=True)
+    length: Param
+    radius: Param
+    axial_resistivity: Param
+    capacitance: Param
+    v_init: Param
+
+    def __len__(self) -> int:
+        return len(self.cell)
+
+
+class Topology(eqx.Module):
+    """Static structure of the cable equations, derived from the morphology.
+
+    Solver nodes are the compartments (first `n_comp`) followed by zero-area
+    branch points, as in NEURON where a section's ends are nodes without
+    membrane. Each non-root solver node `i` is joined to `parent[i]` through the
+    half-compartment resistances of compartments `half_a[i]` and `half_b[i]`
+    (-1: none). `levels` lists the non-root nodes by depth (padded with the dummy
+    index `n_total`) for the O(n) tree solve.
+    """
+
+    n_comp: int = eqx.field(static=True)
+    n_total: int = eqx.field(static=True)
+    parent: Ix = eqx.field(static=True)
+    half_a: Ix = eqx.field(static=True)
+    half_b: Ix = eqx.field(static=True)
+    levels: Ix = eqx.field(static=True)
+
+
+def _cell_graph(cell: Cell):
+    """Undirected edges (u, v, half_a, half_b) over local compartment indices."""
+    starts = np.cumsum([0] + [b.ncomp for b in cell.branches])
+    n = int(starts[-1])
+    edges = []
+    for b, br in enumerate(cell.branches):
+        for j in range(1, br.ncomp):
+            u = starts[b] + j
+            edges.append((u - 1, u, u - 1, u))
+    n_bp = 0
+    points: dict[tuple[int, float], int] = {}
+
+    def point(branch: int, x: float) -> int:
+        nonlocal n_bp
+        if (branch, x) not in points:
+            points[(branch, x)] = n + n_bp
+            end = starts[branch] if x == 0.0 else starts[branch + 1] - 1
+            edges.append((end, n + n_bp, end, -1))
+            n_bp += 1
+        return points[(branch, x)]
+
+    for b, (p, x) in enumerate(zip(cell.parents, cell.attach)):
+        if p >= 0:
+            first = starts[b]
+            edges.append((first, point(p, x), first, -1))
+    return n, n_bp, edges
+
+
+def _cell_tree(cell: Cell):
+    """Parent, half-resistance owners and depth of a cell's solver nodes (local)."""
+    n, n_bp, edges = _cell_graph(cell)
+    adj = [[] for _ in range(n + n_bp)]
+    for u, v, a, b in edges:
+        adj[u].append((v, a, b))
+        adj[v].append((u, a, b))
+    par, ha, hb = (np.full(n + n_bp, -1) for _ in range(3))
+    dep = np.zeros(n + n_bp, int)
+    seen = np.zeros(n + n_bp, bool)
+    seen[0] = True
+    queue = [0]  # the first compartment of the root branch
+    for u in queue:
+        for v, a, b in adj[u]:
+            if not seen[v]:
+                seen[v] = True
+                par[v], ha[v], hb[v], dep[v] = u, a, b, dep[u] + 1
+                queue.append(v)
+    return n, n_bp, par, ha, hb, dep
+
+
+def _topology(cells: Sequence[Cell]) -> Topology:
+    trees = {}
+    n_comp = sum(c.ncomp for c in cells)
+    n_total = n_comp + sum((trees.setdefault(id(c), _cell_tree(c)))[1] for c in cells)
+    par, ha, hb = (np.full(n_total, -1) for _ in range(3))
+    dep = np.zeros(n_total, int)
+    comp_off, bp_off = 0, n_comp
+    for cell in cells:
+        n, n_bp, c_par, c_ha, c_hb, c_dep = trees[id(cell)]
+
+        def to_global(local, n=n, comp_off=comp_off, bp_off=bp_off):
+            out = np.where(local < n, local + comp_off, local - n + bp_off)
+            return np.where(local < 0, -1, out)
+
+        ids = to_global(np.arange(n + n_bp))
+        par[ids] = to_global(c_par)
+        ha[ids] = np.where(c_ha < 0, -1, c_ha + comp_off)
+        hb[ids] = np.where(c_hb < 0, -1, c_hb + comp_off)
+        dep[ids] = c_dep
+        comp_off += n
+        bp_off += n_bp
+    n_levels = int(dep.max())
+    counts = np.bincount(dep, minlength=n_levels + 1)
+    levels = np.full((n_levels, int(counts[1:].max(initial=0))), n_total)
+    for d in range(1, n_levels + 1):
+        idx = np.flatnonzero(dep == d)
+        levels[d - 1, : len(idx)] = idx
+    return Topology(
+        n_comp=n_comp,
+        n_total=n_total,
+        parent=Ix(par),
+        half_a=Ix(ha),
+        half_b=Ix(hb),
+        levels=Ix(levels),
+    )
+
+
+class Groups(eqx.Module):
+    """Named compartment sets (static: a node tree without leaves)."""
+
+    items: tuple[tuple[str, Ix], ...] = eqx.field(static=True)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def names(self) -> list[str]:
+        return [k for k, _ in self.items]
+
+
+class Mechanism(eqx.Module):
+    """A channel inserted in some compartments; its fields are `Param`s."""
+
+    channel: AbstractChannel
+    nodes: Ix = eqx.field(static=True)
+
+    @property
+    def name(self) -> str:
+        return type(self.channel).__name__
+
+
+def channel_fields(channel: AbstractChannel) -> list[str]:
+    """Names of the parameter (non-static) fields of a channel."""
+    return [
+        f.name
+        for f in dataclasses.fields(channel)
+        if not f.metadata.get("static", False)
+    ]
+
+
+class Network(eqx.Module):
+    """A network of cells: an immutable PyTree.
+
+    **Arguments:**
+
+    - `cells`: a `Cell` or a sequence of cells (`[cell] * n` is cheap: shared
+      morphologies are processed once).
+
+    Build on it with pure functions (`dx.insert`, `dx.set`, `dx.add_group`, ...);
+    each returns a new network.
+    """
+
+    nodes: Nodes
+    mechanisms: tuple[Mechanism, ...]
+    topology: Topology
+    groups: Groups
+    xyz: Ix = eqx.field(static=True)
+
+    def __init__(self, cells: Cell | Sequence[Cell]):
+        if isinstance(cells, Cell):
+            cells = [cells]
+        cells = list(cells)
+        if not cells or not all(isinstance(c, Cell) for c in cells):
+            raise TypeError(
+                "Network: cells must be a Cell or a non-empty list of Cells."
+            )
+        cell_ix, branch_ix, comp_ix = [], [], []
+        props = {k: [] for k in COMPARTMENT_PARAMS}
+        groups: dict[str, list[np.ndarray]] = {}
+        offset = 0
+        for c, cell in enumerate(cells):
+            starts = np.cumsum([0] + [b.ncomp for b in cell.branches])
+            for b, br in enumerate(cell.branches):
+                cell_ix += [c] * br.ncomp
+                branch_ix += [b] * br.ncomp
+                comp_ix += list(range(br.ncomp))
+                for comp in br.comps:
+                    for k in COMPARTMENT_PARAMS:
+                        props[k].append(float(getattr(comp, k)))
+            for name, branches in cell.groups:
+                idx = [np.arange(starts[b], starts[b + 1]) + offset for b in branches]
+                groups.setdefault(name, []).extend(idx)
+            offset += cell.ncomp
+        self.nodes = Nodes(
+            cell=Ix(cell_ix),
+            branch=Ix(branch_ix),
+            comp=Ix(comp_ix),
+            **{k: untied(np.array(v)) for k, v in props.items()},
+        )
+        self.mechanisms = ()
+        self.topology = _topology(cells)
+        self.groups = Groups(
+            tuple((k, Ix(np.unique(np.concatenate(v)))) for k, v in groups.items())
+        )
+        # Cells side by side for plotting, each shifted past the previous one.
+        xyz, shift = [], 0.0
+        for cell in cells:
+            c = coordinates(cell)
+            c = c - [c[:, 0].min(), 0.0, 0.0] + [shift, 0.0, 0.0]
+            shift = c[:, 0].max() + 0.2 * (np.ptp(c[:, 0]) + 20.0)
+            xyz.append(c)
+        self.xyz = Ix(np.concatenate(xyz))
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells."""
+        return int(self.nodes.cell.array.max()) + 1
+
+    def mechanism(self, name: str) -> Mechanism:
+        """The mechanism called `name` (a channel class name)."""
+        for m in self.mechanisms:
+            if m.name == name:
+                return m
+        raise ValueError(
+            f"unknown mechanism {name!r}; this network has "
+            f"{[m.name for m in self.mechanisms] or 'none'} (insert it with dx.insert)."
+        )
+
+    def param_names(self) -> list[str]:
+        """Every name `dx.set` accepts."""
+        names = list(COMPARTMENT_PARAMS)
+        for m in self.mechanisms:
+            names += [f"{m.name}.{f}" for f in channel_fields(m.channel)]
+        return names
+
+
+# --- pure builders -----------------------------------------------------------------
+
+
+def _as_param(value, n: int, who: str, name: str) -> Param:
+    arr = jnp.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = jnp.full((n,), arr)
+    if arr.shape != (n,):
+        raise ValueError(
+            f"{who}: parameter {name!r} has shape {arr.shape}; give a scalar or one "
+            f"value per selected compartment ({n},)."
+        )
+    return untied(arr)
+
+
+def insert(
+    net: Network, channel: AbstractChannel, where: Selection | None = None
+) -> Network:
+    """Insert a channel into some compartments.
+
+    Inserting a channel of a class already present extends it: compartments new
+    to it take the parameters of `channel`, compartments that had it are reset to
+    them.
+
+    **Arguments:**
+
+    - `net`: the network.
+    - `channel`: an instance of a `dx.channels.AbstractChannel` subclass; its field
+      values are the parameter values (scalars, or one per selected compartment).
+    - `where`: a node `Selection`; default every compartment.
+
+    **Returns:**
+
+    A new network.
+    """
+    if not isinstance(channel, AbstractChannel):
+        raise TypeError(
+            f"insert: channel must be an AbstractChannel instance, got "
+            f"{type(channel).__name__}; write e.g. dx.channels.HH()."
+        )
+    idx = resolve(net, where, "insert")
+    fields = channel_fields(channel)
+    new = eqx.tree_at(
+        lambda c: [getattr(c, f) for f in fields],
+        channel,
+        [_as_param(getattr(channel, f), len(idx), "insert", f) for f in fields],
+        is_leaf=lambda x: x is None,
+    )
+    name = type(channel).__name__
+    mechs = list(net.mechanisms)
+    pos = [i for i, m in enumerate(mechs) if m.name == name]
+    if not pos:
+        mechs.append(Mechanism(new, Ix(idx)))
+    else:
+        old = mechs[pos[0]]
+        if type(old.channel) is not type(channel):
+            raise ValueError(
+                f"insert: a different channel class is already called {name!r}; "
+                "rename one of them."
+            )
+        mechs[pos[0]] = _merge(old, new, idx)
+    return eqx.tree_at(lambda n: n.mechanisms, net, tuple(mechs))
+
+
+def _merge(old: Mechanism, new_channel: AbstractChannel, idx: np.ndarray) -> Mechanism:
+    old_idx = old.nodes.array
+    union = np.union1d(old_idx, idx)
+    from_new = np.isin(union, idx)
+    pos_old = np.searchsorted(old_idx, union[~from_new])
+    pos_new = np.searchsorted(idx, union[from_new])
+
+    def merge(p_old: Param, p_new: Param) -> Param:
+        values = jnp.zeros(len(union), p_old.fixed.dtype)
+        values = values.at[np.flatnonzero(~from_new)].set(p_old.values()[pos_old])
+        values = values.at[np.flatnonzero(from_new)].set(p_new.values()[pos_new])
+        keys = np.empty(len(union), np.int64)
+        keys[~from_new] = p_old.ids.array[pos_old]
+        keys[from_new] = p_old.n_groups + np.arange(from_new.sum())
+        free = np.zeros(len(union), bool)
+        free[~from_new] = p_old.ids.array[pos_old] < p_old.n_free
+        return retie(
+            Param(free=values[:0], fixed=values, ids=Ix(np.arange(len(union)))),
+            keys,
+            values,
+            free,
+        )
+
+    fields = channel_fields(new_channel)
+    channel = eqx.tree_at(
+        lambda c: [getattr(c, f) for f in fields],
+        old.channel,
+        [merge(getattr(old.channel, f), getattr(new_channel, f)) for f in fields],
+    )
+    return Mechanism(channel, Ix(union))
+
+
+def _locate(net: Network, name: str, who: str):
+    """(getter for the Param, the node indices its elements live on)."""
+    if name in COMPARTMENT_PARAMS:
+        return (lambda n: getattr(n.nodes, name)), np.arange(len(net))
+    mech_name, _, field = name.partition(".")
+    for i, m in enumerate(net.mechanisms):
+        if m.name == mech_name and field in channel_fields(m.channel):
+            return (
+                lambda n, i=i: getattr(n.mechanisms[i].channel, field)
+            ), m.nodes.array
+    raise ValueError(
+        f"{who}: unknown parameter {name!r}; known parameters: {net.param_names()}."
+    )
+
+
+def get(
+    net: Network, name: str, where: Selection | None = None
+) -> Float[ArrayLike, " n"]:
+    """Per-element values of a parameter.
+
+    **Arguments:**
+
+    - `net`: the network.
+    - `name`: a compartment property ("radius", "length", "axial_resistivity",
+      "capacitance", "v_init") or "Channel.field", e.g. "HH.gNa".
+    - `where`: a node `Selection`; default everywhere the parameter exists.
+
+    **Returns:**
+
+    The values at the selected compartments that have the parameter.
+    """
+    getter, nodes = _locate(net, name, "get")
+    pos = _positions(nodes, resolve(net, where, "get"), name, "get")
+    return getter(net).values()[pos]
+
+
+def _positions(nodes: np.ndarray, idx: np.ndarray, name: str, who: str) -> np.ndarray:
+    inside = np.isin(idx, nodes)
+    if not inside.any():
+        raise ValueError(
+            f"{who}: none of the selected compartments has {name!r}; insert its "
+            "channel there first or select compartments that have it."
+        )
+    return np.searchsorted(nodes, idx[inside])
+
+
+def set(
+    net: Network,
+    name: str,
+    value: float | Float[ArrayLike, " n"],
+    where: Selection | None = None,
+) -> Network:
+    """Set a parameter; works under `jit`, `vmap` and `grad` (value may be traced).
+
+    **Arguments:**
+
+    - `net`: the network.
+    - `name`: a compartment property ("radius", "length", "axial_resistivity",
+      "capacitance", "v_init") or "Channel.field", e.g. "HH.gNa".
+    - `value`: a scalar (selected elements keep their ties) or one value per
+      selected element that has the parameter (unties them).
+    - `where`: a node `Selection`; default every element. Only compartments that
+      have the parameter are affected.
+
+    **Returns:**
+
+    A new network. Tie groups that straddle the selection are split, so nothing
+    outside it changes.
+    """
+    getter, nodes = _locate(net, name, "set")
+    pos = _positions(nodes, resolve(net, where, "set"), name, "set")
+    if name in ("length", "radius", "axial_resistivity", "capacitance"):
+        value = eqx.error_if(
+            jnp.asarray(value, float),
+            jnp.any(jnp.asarray(value) <= 0),
+            f"set: {name} must be positive.",
+        )
+    try:
+        new = set_values(getter(net), pos, value)
+    except ValueError as e:
+        raise ValueError(f"set({name!r}): {e}") from None
+    return eqx.tree_at(getter, net, new)
+
+
+def add_group(net: Network, name: str, where: Selection) -> Network:
+    """Name a set of compartments for later `select(net, group=name)`.
+
+    **Arguments:**
+
+    - `net`: the network.
+    - `name`: a new group name.
+    - `where`: a node `Selection`.
+
+    **Returns:**
+
+    A new network.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("add_group: name must be a non-empty string.")
+    if name in net.groups.names():
+        raise ValueError(
+            f"add_group: group {name!r} exists already; choose another name."
+        )
+    idx = resolve(net, where, "add_group")
+    groups = Groups(net.groups.items + ((name, Ix(idx)),))
+    return eqx.tree_at(lambda n: n.groups, net, groups)

@@ -1,0 +1,189 @@
+"""`Param`: tied parameters as a segment-id gather.
+
+Every numeric parameter of a compartment, channel or synapse population is a
+`Param`. It stores one value per *tie group* and, per element, the index of the
+group that element reads. At run time the per-element values are
+`concatenate([free, fixed])[ids]`; gradients flow back through the gather as a
+segment-sum, so a tied value receives the sum of the gradients of the elements it
+controls without any extra code.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, Int, PyTree
+
+from ._static import Ix
+
+
+class Param(eqx.Module):
+    """Values of one parameter for `n` elements, tied into `k` groups.
+
+    **Attributes:**
+
+    - `free`: values of the trainable tie groups (what optimisers see).
+    - `fixed`: values of the fixed tie groups.
+    - `ids`: static, per element, the index into `concatenate([free, fixed])`.
+    """
+
+    free: Float[Array, " free"]
+    fixed: Float[Array, " fixed"]
+    ids: Ix = eqx.field(static=True)
+
+    def __check_init__(self):
+        k = self.free.shape[0] + self.fixed.shape[0]
+        ids = self.ids.array
+        if ids.ndim != 1 or (ids.size and (ids.min() < 0 or ids.max() >= k)):
+            raise ValueError(f"Param ids must index the {k} tie groups.")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_groups(self) -> int:
+        """Number of tie groups (free and fixed)."""
+        return self.free.shape[0] + self.fixed.shape[0]
+
+    @property
+    def n_free(self) -> int:
+        """Number of trainable tie groups."""
+        return self.free.shape[0]
+
+    def values(self) -> Float[Array, " n"]:
+        """Per-element values, `concatenate([free, fixed])[ids]`.
+
+        **Returns:**
+
+        An array with one value per element.
+        """
+        return jnp.concatenate([self.free, self.fixed])[self.ids.array]
+
+    def groups(self) -> Float[Array, " k"]:
+        """The tie-group values, free ones first."""
+        return jnp.concatenate([self.free, self.fixed])
+
+
+def untied(values: Float[ArrayLike, " n"]) -> Param:
+    """A fixed `Param` giving each element its own value.
+
+    **Arguments:**
+
+    - `values`: one value per element.
+
+    **Returns:**
+
+    A `Param` with `len(values)` fixed tie groups.
+    """
+    values = jnp.asarray(values, dtype=float)
+    if values.ndim != 1:
+        raise ValueError("untied(values): values must be one-dimensional.")
+    return Param(
+        free=jnp.zeros((0,), values.dtype), fixed=values, ids=Ix(np.arange(len(values)))
+    )
+
+
+def retie(
+    param: Param,
+    keys: Int[np.ndarray, " n"],
+    elem_values: Float[Array, " n"] | None = None,
+    free: np.ndarray | None = None,
+) -> Param:
+    """Regroup `param` so elements with equal `keys` share one value.
+
+    The value of a new group is the (new or current) value of its first element;
+    its trainability is that of its first element unless `free` (per element)
+    overrides it. Free groups come first, in order of first appearance.
+    """
+    keys = np.asarray(keys)
+    if elem_values is None:
+        elem_values = param.values()
+    if free is None:
+        free = param.ids.array < param.n_free
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    group_free = np.asarray(free, bool)[first]
+    # Stable: free groups first, each part ordered by first appearance.
+    order = np.lexsort((first, ~group_free))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    group_values = elem_values[first[order]]
+    n_free = int(group_free.sum())
+    return Param(
+        free=group_values[:n_free],
+        fixed=group_values[n_free:],
+        ids=Ix(rank[inverse]),
+    )
+
+
+def set_values(
+    param: Param, index: Int[np.ndarray, " m"], value: Float[ArrayLike, ...]
+) -> Param:
+    """Give the elements at `index` a new value (the rest are untouched).
+
+    A scalar keeps existing ties among the selected elements; an array of one
+    value per selected element unties them. Tie groups that straddle the
+    selection are split so that nothing outside it changes.
+    """
+    index = np.asarray(index)
+    value = jnp.asarray(value)
+    if value.ndim == 0:
+        per_elem = False
+    elif value.shape == (len(index),):
+        per_elem = True
+    else:
+        raise ValueError(
+            f"value has shape {value.shape}; expected a scalar or one value per "
+            f"selected element, shape ({len(index)},)."
+        )
+    old = param.values()
+    new = old.at[index].set(value.astype(old.dtype))
+    inside = np.zeros(len(param), np.int64)
+    inside[index] = 1 + (np.arange(len(index)) if per_elem else 0)
+    keys = np.stack([param.ids.array, inside], axis=1)
+    return retie(param, keys, new)
+
+
+def is_param(x) -> bool:
+    """Whether `x` is a `Param` (use as `is_leaf`)."""
+    return isinstance(x, Param)
+
+
+def _trainable_spec(tree: PyTree) -> PyTree[bool]:
+    def spec(x):
+        if isinstance(x, Param):
+            return eqx.tree_at(lambda p: (p.free, p.fixed), x, (True, False))
+        return False
+
+    return jax.tree.map(spec, tree, is_leaf=is_param)
+
+
+def partition(tree: PyTree) -> tuple[PyTree, PyTree]:
+    """Split a tree into the free (trainable) values and everything else.
+
+    **Arguments:**
+
+    - `tree`: a `Network` or any PyTree holding `Param`s.
+
+    **Returns:**
+
+    `(params, static)` as from `eqx.partition`: `params` holds exactly the `free`
+    arrays of every `Param`; `dx.combine(params, static)` rebuilds the tree.
+    """
+    return eqx.partition(tree, _trainable_spec(tree))
+
+
+def combine(params: PyTree, static: PyTree) -> PyTree:
+    """Inverse of `partition`.
+
+    **Arguments:**
+
+    - `params`, `static`: the two halves returned by `partition`.
+
+    **Returns:**
+
+    The rebuilt tree.
+    """
+    return eqx.combine(params, static)

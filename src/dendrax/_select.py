@@ -1,0 +1,175 @@
+"""`Selection`: a pure, static set of node (or edge) indices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal
+
+import equinox as eqx
+import numpy as np
+
+from ._static import Ix
+
+if TYPE_CHECKING:
+    from ._network import Network
+
+
+class Table:
+    """Read-only columns handed to selection predicates (NumPy arrays)."""
+
+    def __init__(self, columns: dict[str, np.ndarray], groups: dict[str, np.ndarray]):
+        self._columns = columns
+        self.groups = groups
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["_columns"][name]
+        except KeyError:
+            raise AttributeError(
+                f"unknown column {name!r}; available: {sorted(self._columns)}"
+            ) from None
+
+    def __len__(self) -> int:
+        return len(next(iter(self._columns.values())))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """All columns as a dict (copies)."""
+        return {k: v.copy() for k, v in self._columns.items()}
+
+
+class Selection(eqx.Module):
+    """Sorted, unique indices of selected nodes (compartments) or edges.
+
+    Build one with `dx.select`; combine with `&` and `|`; `len(sel)` counts the
+    selected elements. A selection holds no reference to its network.
+    """
+
+    index: Ix = eqx.field(static=True)
+    kind: Literal["nodes", "edges"] = eqx.field(static=True, default="nodes")
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def indices(self) -> np.ndarray:
+        """The selected indices (a read-only NumPy array)."""
+        return self.index.array
+
+    def _combine(self, other: Selection, op) -> Selection:
+        if not isinstance(other, Selection) or other.kind != self.kind:
+            raise TypeError(
+                "Selections can only be combined with selections of the "
+                f"same kind ({self.kind})."
+            )
+        return Selection(Ix(op(self.indices, other.indices)), self.kind)
+
+    def __and__(self, other: Selection) -> Selection:
+        return self._combine(other, np.intersect1d)
+
+    def __or__(self, other: Selection) -> Selection:
+        return self._combine(other, np.union1d)
+
+
+_Ints = int | Sequence[int] | np.ndarray | Literal["all"] | None
+
+
+def _match(column: np.ndarray, wanted: _Ints, name: str) -> np.ndarray:
+    if wanted is None or (isinstance(wanted, str) and wanted == "all"):
+        return np.ones(len(column), bool)
+    if isinstance(wanted, str):
+        raise ValueError(
+            f"select: {name}={wanted!r}; use an int, a list of ints or 'all'."
+        )
+    wanted = np.atleast_1d(np.asarray(wanted))
+    if wanted.dtype.kind not in "iu":
+        raise TypeError(f"select: {name} must hold integers, got {wanted.dtype}.")
+    return np.isin(column, wanted)
+
+
+def node_table(net: Network) -> Table:
+    """The node table of `net` as a `Table` (cell, branch, comp, index)."""
+    nodes = net.nodes
+    cols = {
+        "index": np.arange(len(nodes.cell)),
+        "cell": nodes.cell.array,
+        "branch": nodes.branch.array,
+        "comp": nodes.comp.array,
+    }
+    groups = {name: np.isin(cols["index"], ix.array) for name, ix in net.groups}
+    return Table(cols, groups)
+
+
+def select(
+    net: Network,
+    cell: _Ints = None,
+    branch: _Ints = None,
+    comp: _Ints = None,
+    *,
+    group: str | Sequence[str] | None = None,
+    where: Callable[[Table], np.ndarray] | None = None,
+) -> Selection:
+    """Select compartments of a network.
+
+    All given criteria must hold (they are intersected). `branch` and `comp` are
+    indices local to each cell (branch) as in `Cell`.
+
+    **Arguments:**
+
+    - `net`: the network.
+    - `cell`, `branch`, `comp`: an int, a list of ints, or "all".
+    - `group`: a group name (or several, united) added with `dx.add_group` or set by
+      `read_swc`.
+    - `where`: a predicate receiving the node `Table` (columns `index`, `cell`,
+      `branch`, `comp`; `table.groups[name]` boolean masks) returning a boolean
+      mask.
+
+    **Returns:**
+
+    A `Selection` of nodes. Raises `ValueError` if nothing is selected.
+    """
+    table = node_table(net)
+    mask = _match(table.cell, cell, "cell")
+    mask &= _match(table.branch, branch, "branch")
+    mask &= _match(table.comp, comp, "comp")
+    if group is not None:
+        names = [group] if isinstance(group, str) else list(group)
+        in_any = np.zeros(len(table), bool)
+        for name in names:
+            if name not in table.groups:
+                raise ValueError(
+                    f"select: unknown group {name!r}; known groups: "
+                    f"{sorted(table.groups)}. Add one with dx.add_group."
+                )
+            in_any |= table.groups[name]
+        mask &= in_any
+    if where is not None:
+        pred = np.asarray(where(table))
+        if pred.shape != mask.shape or pred.dtype != bool:
+            raise ValueError(
+                "select: where= must return a boolean mask with one entry per node "
+                f"({mask.shape[0]}), got {pred.dtype} of shape {pred.shape}."
+            )
+        mask &= pred
+    if not mask.any():
+        raise ValueError(
+            f"select: the selection (cell={cell!r}, branch={branch!r}, comp={comp!r}, "
+            f"group={group!r}) is empty; check the indices against the network "
+            f"({int(table.cell.max()) + 1} cells)."
+        )
+    return Selection(Ix(np.flatnonzero(mask)))
+
+
+def resolve(net: Network, where: Selection | None, who: str) -> np.ndarray:
+    """Node indices of `where` (all nodes when None), checked."""
+    n = len(net.nodes.cell)
+    if where is None:
+        return np.arange(n)
+    if not isinstance(where, Selection):
+        raise TypeError(f"{who}: where= must be a dx.Selection (from dx.select).")
+    if where.kind != "nodes":
+        raise ValueError(f"{who}: where= must select nodes, not {where.kind}.")
+    if len(where) == 0:
+        raise ValueError(f"{who}: where= is an empty selection.")
+    if where.indices.max() >= n:
+        raise ValueError(f"{who}: where= selects nodes beyond this network's {n}.")
+    return where.indices

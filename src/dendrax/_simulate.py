@@ -1,0 +1,491 @@
+"""`init_state`, `step`, `simulate`: the membrane solver as pure functions.
+
+Units inside the solver are absolute: nA, µS, nF, mV, ms. Per compartment,
+`C dv/dt = -I_ion + I_ext + Σ g_axial (v_neighbour - v)`; each step solves the
+linearised system for the voltage change (NEURON's fixed-step scheme) with the
+exact tree solve, then advances channel gates by exponential Euler.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+from ._network import Network, Topology
+from ._param import is_param
+from ._select import Selection, resolve
+from ._solver import AbstractSolver, ImplicitEuler, tree_solve
+from .channels.base import AbstractChannel
+
+# --- inputs -------------------------------------------------------------------------
+
+
+def n_steps(t_max: float, dt: float) -> int:
+    """Number of steps of a run, `round(t_max / dt)`, after checking both.
+
+    **Arguments:**
+
+    - `t_max`: duration in ms (at least `dt`).
+    - `dt`: step in ms (positive).
+
+    **Returns:**
+
+    The number of steps.
+    """
+    for name, value in (("dt", dt), ("t_max", t_max)):
+        if isinstance(value, jax.core.Tracer) or not isinstance(
+            value, int | float | np.floating | np.integer
+        ):
+            raise TypeError(
+                f"{name} must be a Python number (it fixes the number of steps, "
+                f"so it cannot be traced), got {type(value).__name__}."
+            )
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be finite, got {value}.")
+    if dt <= 0:
+        raise ValueError(f"dt must be positive, got dt={dt}.")
+    if t_max < dt:
+        raise ValueError(
+            f"t_max={t_max} is shorter than one step dt={dt}; increase t_max."
+        )
+    return int(round(t_max / dt))
+
+
+def stimulus_times(t_max: float, dt: float) -> Float[Array, " step"]:
+    """Times at which stimuli are sampled: the midpoint of each step.
+
+    As in NEURON's fixed step, the current of step `k` (from `k dt` to
+    `(k + 1) dt`) is evaluated at `(k + 1/2) dt`.
+
+    **Arguments:**
+
+    - `t_max`, `dt`: as for `simulate`.
+
+    **Returns:**
+
+    An array of `round(t_max / dt)` times in ms.
+    """
+    return (jnp.arange(n_steps(t_max, dt)) + 0.5) * dt
+
+
+def step_current(
+    i_delay: float,
+    i_dur: float,
+    i_amp: float | Float[ArrayLike, ""],
+    dt: float,
+    t_max: float,
+) -> Float[Array, " step"]:
+    """A current step of `i_amp` nA from `i_delay` for `i_dur` ms.
+
+    **Arguments:**
+
+    - `i_delay`, `i_dur`: onset and duration in ms.
+    - `i_amp`: amplitude in nA (may be traced, e.g. for a `vmap` sweep).
+    - `dt`, `t_max`: as for `simulate`.
+
+    **Returns:**
+
+    The waveform sampled at `stimulus_times(t_max, dt)`, as NEURON's `IClamp`.
+    """
+    t = stimulus_times(t_max, dt)
+    on = (t >= i_delay) & (t < i_delay + i_dur)
+    return jnp.where(on, jnp.asarray(i_amp, dtype=t.dtype), 0.0)
+
+
+class Stimulus(eqx.Module):
+    """Injected current (nA, depolarising positive), like NEURON's `IClamp`.
+
+    **Arguments:**
+
+    - `where`: a node `Selection`.
+    - `current`: one value per step, shape (steps,), the same for every selected
+      compartment, or shape (steps, len(where)).
+    """
+
+    where: Selection
+    current: Float[Array, " step"] | Float[Array, "step sel"]
+
+    def __init__(self, where: Selection, current: Float[ArrayLike, ...]):
+        self.where = where
+        self.current = jnp.asarray(current, dtype=float)
+
+
+class VoltageClamp(eqx.Module):
+    """A single-electrode voltage clamp (NEURON's `SEClamp`).
+
+    The electrode injects `(voltage - v) / rs` nA, treated implicitly.
+
+    **Arguments:**
+
+    - `where`: a node `Selection`.
+    - `voltage`: command potential (mV) per step, shape (steps,) or
+      (steps, len(where)).
+    - `rs`: series resistance in MΩ (small: close to an ideal clamp).
+    """
+
+    where: Selection
+    voltage: Float[Array, " step"] | Float[Array, "step sel"]
+    rs: Float[Array, ""]
+
+    def __init__(
+        self,
+        where: Selection,
+        voltage: Float[ArrayLike, ...],
+        rs: float | Float[ArrayLike, ""] = 0.01,
+    ):
+        self.where = where
+        self.voltage = jnp.asarray(voltage, dtype=float)
+        self.rs = jnp.asarray(rs, dtype=float)
+        if not isinstance(rs, jax.core.Tracer) and np.any(np.asarray(rs) <= 0):
+            raise ValueError(f"VoltageClamp: rs must be positive (MΩ), got {rs}.")
+
+
+class Record(eqx.Module):
+    """What to record: `"v"` or a channel state such as `"HH.m"`, at a selection.
+
+    **Arguments:**
+
+    - `name`: "v" or "Channel.state".
+    - `where`: a node `Selection`; default every compartment.
+    - `every`: record every `every` steps (the initial state is always recorded).
+    """
+
+    name: str = eqx.field(static=True)
+    where: Selection | None = None
+    every: int = eqx.field(static=True, default=1)
+
+    def __check_init__(self):
+        if not isinstance(self.every, int) or self.every < 1:
+            raise ValueError(
+                f"Record: every must be an integer >= 1, got {self.every}."
+            )
+
+
+# --- state ------------------------------------------------------------------------
+
+
+class State(eqx.Module):
+    """Simulation state: voltages of all solver nodes and every channel's gates.
+
+    `v[:len(net)]` are the compartments; the rest are zero-area branch points.
+    """
+
+    v: Float[Array, " total"]
+    channels: tuple[dict[str, Float[Array, " n"]], ...]
+
+
+class Solution(eqx.Module):
+    """The result of `simulate`.
+
+    **Attributes:**
+
+    - `ts`: recording times (ms), shape (times,).
+    - `ys`: recorded values, shape (times, len(where)) for one `Record`, or a tuple
+      of such arrays for a sequence of records.
+    - `state`: the final `State` (continue from it with `simulate(..., state=)`).
+    """
+
+    ts: Float[Array, " times"]
+    ys: Float[Array, "times sel"] | tuple[Float[Array, "times sel"], ...]
+    state: State
+
+
+class _Prepared(NamedTuple):
+    """Per-run arrays: parameters gathered once, outside the time loop."""
+
+    cap: Array  # nF per solver node (0 at branch points)
+    area: Array  # µm² per compartment
+    g: Array  # µS from each solver node to its parent (0 at roots)
+    diag: Array  # µS, sum of axial conductances at each solver node
+    channels: tuple[AbstractChannel, ...]  # fields are per-element arrays
+
+
+def _prepare(net: Network) -> _Prepared:
+    topo: Topology = net.topology
+    nodes = net.nodes
+    length = nodes.length.values()
+    radius = nodes.radius.values()
+    ra = nodes.axial_resistivity.values()
+    area = 2 * jnp.pi * radius * length
+    # Half a compartment's axial resistance in MΩ: Ra[Ω·cm] (L/2)[µm] / (π r²)[µm²]
+    # = 1e-2 MΩ per (Ω·cm / µm).
+    half = 1e-2 * ra * (length / 2) / (jnp.pi * radius**2)
+    half = jnp.append(half, 0.0)  # index -1: no second half
+    r_edge = half[topo.half_a.array] + half[topo.half_b.array]
+    is_root = topo.parent.array < 0
+    g = jnp.where(is_root, 0.0, 1.0 / jnp.where(is_root, 1.0, r_edge))
+    diag = _diag(g, topo)
+    n_bp = topo.n_total - topo.n_comp
+    cap = jnp.concatenate(
+        [1e-5 * nodes.capacitance.values() * area, jnp.zeros((n_bp,), area.dtype)]
+    )
+    channels = tuple(
+        jax.tree.map(lambda p: p.values(), m.channel, is_leaf=is_param)
+        for m in net.mechanisms
+    )
+    return _Prepared(cap, area, g, diag, channels)
+
+
+def _diag(g, topo: Topology):
+    parent = topo.parent.array
+    has = parent >= 0
+    return g.at[parent[has]].add(g[has])
+
+
+def init_state(net: Network) -> State:
+    """The state at `t = 0`: `v_init` everywhere, gates at steady state.
+
+    Branch points start at the `v_init` of the compartment they join, as NEURON's
+    `finitialize`.
+
+    **Arguments:**
+
+    - `net`: the network.
+
+    **Returns:**
+
+    A `State`.
+    """
+    topo = net.topology
+    v0 = net.nodes.v_init.values()
+    v_bp = v0[topo.half_a.array[topo.n_comp :]]
+    prep = _prepare(net)
+    channels = tuple(
+        ch.init_state(v0[m.nodes.array]) for ch, m in zip(prep.channels, net.mechanisms)
+    )
+    return State(v=jnp.concatenate([v0, v_bp]), channels=channels)
+
+
+class _Drive(NamedTuple):
+    """External drive during one step."""
+
+    i_ext: Array | None  # nA per compartment
+    clamp_v: Array | None  # mV per clamp site
+    clamp_g: Array | None  # µS per clamp site
+    clamp_idx: np.ndarray | None
+
+
+def _advance(
+    net: Network, prep: _Prepared, state: State, drive: _Drive, dt: float, theta: float
+) -> State:
+    topo = net.topology
+    v = state.v
+    i_ion = jnp.zeros_like(v)
+    g_ion = jnp.zeros_like(v)
+    for ch, m, st in zip(prep.channels, net.mechanisms, state.channels):
+        idx = m.nodes.array
+        vi = v[idx]
+        # di/dv at fixed gates; NEURON takes the same derivative numerically.
+        i, di = jax.jvp(
+            lambda u, ch=ch, st=st: ch.current(st, u), (vi,), (jnp.ones_like(vi),)
+        )
+        scale = 1e-2 * prep.area[idx]  # mA/cm² × µm² → nA
+        i_ion = i_ion.at[idx].add(scale * i)
+        g_ion = g_ion.at[idx].add(scale * di)
+    parent = topo.parent.array
+    has = parent >= 0
+    flow = prep.g[has] * (v[has] - v[parent[has]])
+    i_axial = jnp.zeros_like(v).at[has].add(-flow).at[parent[has]].add(flow)
+    rhs = i_axial - i_ion
+    diag = prep.cap / (theta * dt) + g_ion + prep.diag
+    if drive.i_ext is not None:
+        rhs = rhs.at[: topo.n_comp].add(drive.i_ext)
+    if drive.clamp_idx is not None:
+        c = drive.clamp_idx
+        rhs = rhs.at[c].add(drive.clamp_g * (drive.clamp_v - v[c]))
+        diag = diag.at[c].add(drive.clamp_g)
+    delta = tree_solve(diag, rhs, prep.g, topo)
+    v_new = v + delta / theta
+    channels = tuple(
+        ch.update_state(st, v_new[m.nodes.array], dt)
+        for ch, m, st in zip(prep.channels, net.mechanisms, state.channels)
+    )
+    return State(v=v_new, channels=channels)
+
+
+def step(
+    net: Network,
+    state: State,
+    dt: float,
+    *,
+    current: Float[ArrayLike, " node"] | None = None,
+    solver: AbstractSolver = ImplicitEuler(),
+) -> State:
+    """Advance the network by one step of `dt` ms.
+
+    Exposed so that a simulation loop can be closed through other models; for a
+    whole run `simulate` is faster (it gathers parameters once).
+
+    **Arguments:**
+
+    - `net`: the network.
+    - `state`: the current `State`.
+    - `dt`: step in ms.
+    - `current`: optional injected current (nA) per compartment, shape (len(net),).
+    - `solver`: `dx.ImplicitEuler()` (default) or `dx.CrankNicolson()`.
+
+    **Returns:**
+
+    The next `State`.
+    """
+    n_steps(dt, dt)
+    if current is not None:
+        current = jnp.asarray(current, dtype=float)
+        if current.shape != (len(net),):
+            raise ValueError(
+                f"step: current has shape {current.shape}; give one value per "
+                f"compartment, shape ({len(net)},)."
+            )
+    drive = _Drive(current, None, None, None)
+    return _advance(net, _prepare(net), state, drive, dt, solver.theta)
+
+
+def _waveform(x: Array, n: int, n_sel: int, who: str) -> Array:
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[0] != n or x.shape[1] not in (1, n_sel):
+        raise ValueError(
+            f"{who}: the waveform has shape {x.shape}; it needs one value per step "
+            f"({n},) or per step and selected compartment ({n}, {n_sel}). Build it "
+            "with the same dt and t_max, e.g. dx.step_current(..., dt, t_max)."
+        )
+    return jnp.broadcast_to(x, (n, n_sel))
+
+
+def _observer(net: Network, record: Record):
+    if not isinstance(record, Record):
+        raise TypeError("simulate: record must be a dx.Record or a sequence of them.")
+    idx = resolve(net, record.where, "Record")
+    if record.name == "v":
+        return lambda s: s.v[idx]
+    mech, _, state_name = record.name.partition(".")
+    for k, m in enumerate(net.mechanisms):
+        if m.name == mech:
+            missing = np.setdiff1d(idx, m.nodes.array)
+            if missing.size:
+                raise ValueError(
+                    f"Record({record.name!r}): compartments {missing[:5].tolist()} do "
+                    f"not have {mech}; select compartments where it is inserted."
+                )
+            pos = np.searchsorted(m.nodes.array, idx)
+            return lambda s, k=k: s.channels[k][state_name][pos]
+    raise ValueError(
+        f"Record: unknown name {record.name!r}; use 'v' or 'Channel.state' with a "
+        f"channel of this network ({[m.name for m in net.mechanisms]})."
+    )
+
+
+def simulate(
+    net: Network,
+    t_max: float,
+    dt: float,
+    *,
+    stimuli: Stimulus | VoltageClamp | Sequence[Stimulus | VoltageClamp] = (),
+    record: Record | Sequence[Record] = Record("v"),
+    solver: AbstractSolver = ImplicitEuler(),
+    state: State | None = None,
+    checkpoint: bool = False,
+) -> Solution:
+    """Simulate a network for `t_max` ms with fixed steps of `dt` ms.
+
+    A pure function of its inputs: wrap it in `jax.jit` / `eqx.filter_jit`,
+    `jax.vmap` it over parameters or stimuli, differentiate it with `jax.grad`.
+
+    **Arguments:**
+
+    - `net`: the network.
+    - `t_max`: duration in ms (a Python number).
+    - `dt`: step in ms (a Python number).
+    - `stimuli`: `Stimulus` and `VoltageClamp` objects.
+    - `record`: a `Record` (default: v everywhere) or a sequence of them; all
+      records of one run share the same `every`.
+    - `solver`: `dx.ImplicitEuler()` (default) or `dx.CrankNicolson()`.
+    - `state`: start from this state instead of `init_state(net)`.
+    - `checkpoint`: recompute each recording interval in the backward pass
+      instead of storing it (less memory for gradients through long runs).
+
+    **Returns:**
+
+    A `Solution` with `ts`, `ys` and the final `state`.
+    """
+    n = n_steps(t_max, dt)
+    if not isinstance(solver, AbstractSolver):
+        raise TypeError(
+            "simulate: solver must be dx.ImplicitEuler() or dx.CrankNicolson()."
+        )
+    stimuli = (
+        [stimuli] if isinstance(stimuli, Stimulus | VoltageClamp) else list(stimuli)
+    )
+    records = [record] if isinstance(record, Record) else list(record)
+    if not records:
+        raise ValueError("simulate: record must name at least one Record.")
+    every = records[0].every
+    if any(r.every != every for r in records):
+        raise ValueError("simulate: all records of one run must share the same every.")
+    observers = [_observer(net, r) for r in records]
+
+    cur_idx, cur_w, cl_idx, cl_w, cl_g = [], [], [], [], []
+    for s in stimuli:
+        if isinstance(s, Stimulus):
+            idx = resolve(net, s.where, "Stimulus")
+            cur_idx.append(idx)
+            cur_w.append(_waveform(s.current, n, len(idx), "Stimulus"))
+        elif isinstance(s, VoltageClamp):
+            idx = resolve(net, s.where, "VoltageClamp")
+            cl_idx.append(idx)
+            cl_w.append(_waveform(s.voltage, n, len(idx), "VoltageClamp"))
+            cl_g.append(jnp.broadcast_to(1.0 / s.rs, (len(idx),)))
+        else:
+            raise TypeError(
+                f"simulate: stimuli must be dx.Stimulus or dx.VoltageClamp, got "
+                f"{type(s).__name__}."
+            )
+    cur_idx = np.concatenate(cur_idx) if cur_idx else None
+    cl_idx = np.concatenate(cl_idx) if cl_idx else None
+    xs = (
+        jnp.concatenate(cur_w, axis=1) if cur_w else None,
+        jnp.concatenate(cl_w, axis=1) if cl_w else None,
+    )
+    clamp_g = jnp.concatenate(cl_g) if cl_g else None
+    prep = _prepare(net)
+    theta = solver.theta
+    n_comp = len(net)
+
+    def body(state, x):
+        w, vc = x
+        i_ext = None
+        if w is not None:
+            i_ext = jnp.zeros((n_comp,), w.dtype).at[cur_idx].add(w)
+        drive = _Drive(i_ext, vc, clamp_g, cl_idx)
+        return _advance(net, prep, state, drive, dt, theta), None
+
+    def observe(state):
+        return tuple(f(state) for f in observers)
+
+    def block(state, x):
+        state, _ = jax.lax.scan(body, state, x, length=every)
+        return state, observe(state)
+
+    if checkpoint:
+        block = jax.checkpoint(block)
+
+    state0 = init_state(net) if state is None else state
+    n_out = n // every
+    head = jax.tree.map(
+        lambda a: a[: n_out * every].reshape(n_out, every, *a.shape[1:]), xs
+    )
+    tail = jax.tree.map(lambda a: a[n_out * every :], xs)
+    final, obs = jax.lax.scan(block, state0, head, length=n_out)
+    if n - n_out * every:
+        final, _ = jax.lax.scan(body, final, tail, length=n - n_out * every)
+    obs0 = observe(state0)
+    ys = tuple(jnp.concatenate([o0[None], o]) for o0, o in zip(obs0, obs))
+    ts = jnp.arange(n_out + 1) * (every * dt)
+    return Solution(ts=ts, ys=ys[0] if isinstance(record, Record) else ys, state=final)

@@ -1,0 +1,47 @@
+from jaxtyping import Array, Float
+
+from . import _rates as r
+from .base import AbstractChannel, State
+
+
+class HH(AbstractChannel):
+    """Hodgkin–Huxley sodium, potassium and leak currents (NEURON's `hh`).
+
+    Rates are those of hh.mod, computed exactly (NEURON's `usetable_hh = 0`),
+    scaled by `q10 = 3 ** ((temperature - 6.3) / 10)`. States `m`, `h`, `n` are
+    advanced by exponential Euler (NEURON's `cnexp`).
+
+    **Parameters:** `gNa`, `gK`, `gLeak` (S/cm²), `eNa`, `eK`, `eLeak` (mV),
+    `temperature` (°C).
+    """
+
+    gNa: float = 0.12
+    gK: float = 0.036
+    gLeak: float = 0.0003
+    eNa: float = 50.0
+    eK: float = -77.0
+    eLeak: float = -54.3
+    temperature: float = 6.3
+
+    def init_state(self, v: Float[Array, " n"]) -> State:
+        return {
+            "m": r.steady(r.m_rates, v),
+            "h": r.steady(r.h_rates, v),
+            "n": r.steady(r.n_rates, v),
+        }
+
+    def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
+        phi = r.q10(self.temperature)
+        return {
+            "m": r.exp_euler(state["m"], r.m_rates, v, dt, phi),
+            "h": r.exp_euler(state["h"], r.h_rates, v, dt, phi),
+            "n": r.exp_euler(state["n"], r.n_rates, v, dt, phi),
+        }
+
+    def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
+        m, h, n = state["m"], state["h"], state["n"]
+        return (
+            self.gNa * m**3 * h * (v - self.eNa)
+            + self.gK * n**4 * (v - self.eK)
+            + self.gLeak * (v - self.eLeak)
+        )

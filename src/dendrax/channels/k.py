@@ -1,0 +1,24 @@
+from jaxtyping import Array, Float
+
+from . import _rates as r
+from .base import AbstractChannel, State
+
+
+class K(AbstractChannel):
+    """The delayed-rectifier potassium current of `HH` alone (state `n`).
+
+    **Parameters:** `gK` (S/cm²), `eK` (mV), `temperature` (°C).
+    """
+
+    gK: float = 0.036
+    eK: float = -77.0
+    temperature: float = 6.3
+
+    def init_state(self, v: Float[Array, " n"]) -> State:
+        return {"n": r.steady(r.n_rates, v)}
+
+    def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
+        return {"n": r.exp_euler(state["n"], r.n_rates, v, dt, r.q10(self.temperature))}
+
+    def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
+        return self.gK * state["n"] ** 4 * (v - self.eK)

@@ -1,0 +1,22 @@
+from jaxtyping import Array, Float
+
+from .base import AbstractChannel, State
+
+
+class Leak(AbstractChannel):
+    """The leak current of `HH` alone: `gLeak * (v - eLeak)`.
+
+    **Parameters:** `gLeak` (S/cm², default 3e-4), `eLeak` (mV, default -54.3).
+    """
+
+    gLeak: float = 0.0003
+    eLeak: float = -54.3
+
+    def init_state(self, v: Float[Array, " n"]) -> State:
+        return {}
+
+    def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
+        return state
+
+    def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
+        return self.gLeak * (v - self.eLeak)

@@ -1,0 +1,28 @@
+from jaxtyping import Array, Float
+
+from . import _rates as r
+from .base import AbstractChannel, State
+
+
+class Na(AbstractChannel):
+    """The sodium current of `HH` alone (states `m`, `h`).
+
+    **Parameters:** `gNa` (S/cm²), `eNa` (mV), `temperature` (°C).
+    """
+
+    gNa: float = 0.12
+    eNa: float = 50.0
+    temperature: float = 6.3
+
+    def init_state(self, v: Float[Array, " n"]) -> State:
+        return {"m": r.steady(r.m_rates, v), "h": r.steady(r.h_rates, v)}
+
+    def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
+        phi = r.q10(self.temperature)
+        return {
+            "m": r.exp_euler(state["m"], r.m_rates, v, dt, phi),
+            "h": r.exp_euler(state["h"], r.h_rates, v, dt, phi),
+        }
+
+    def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
+        return self.gNa * state["m"] ** 3 * state["h"] * (v - self.eNa)

@@ -1,0 +1,22 @@
+from jaxtyping import Array, Float
+
+from .base import AbstractChannel, State
+
+
+class Passive(AbstractChannel):
+    """NEURON's `pas`: `g * (v - e)`.
+
+    **Parameters:** `g` (S/cm², default 1e-3), `e` (mV, default -70).
+    """
+
+    g: float = 0.001
+    e: float = -70.0
+
+    def init_state(self, v: Float[Array, " n"]) -> State:
+        return {}
+
+    def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
+        return state
+
+    def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
+        return self.g * (v - self.e)
