@@ -14,6 +14,8 @@ from pathlib import Path
 import equinox as eqx
 import numpy as np
 
+from ._static import Ix
+
 
 def _positive(name: str, value: float, owner: str) -> float:
     value = float(value)
@@ -143,7 +145,7 @@ class Cell(eqx.Module):
     parents: tuple[int, ...]
     attach: tuple[float, ...]
     groups: tuple[tuple[str, tuple[int, ...]], ...]
-    xyz: np.ndarray | None = eqx.field(static=True)
+    xyz: Ix | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -175,6 +177,7 @@ class Cell(eqx.Module):
             xyz = np.asarray(xyz, float)
             if xyz.shape != (self.ncomp, 3):
                 raise ValueError(f"Cell: xyz must have shape ({self.ncomp}, 3).")
+            xyz = Ix(xyz)
         self.xyz = xyz
 
     @property
@@ -312,7 +315,7 @@ def coordinates(cell: Cell) -> np.ndarray:
     over ±40° around their parent's direction, to scale.
     """
     if cell.xyz is not None:
-        return cell.xyz
+        return cell.xyz.array
     n = len(cell.branches)
     start = np.zeros((n, 2))
     angle = np.zeros(n)

@@ -87,7 +87,7 @@ def untied(values: Float[ArrayLike, " n"]) -> Param:
 
 def retie(
     param: Param,
-    keys: Int[np.ndarray, " n"],
+    keys: Int[np.ndarray, "n ..."],
     elem_values: Float[Array, " n"] | None = None,
     free: np.ndarray | None = None,
 ) -> Param:

@@ -178,7 +178,7 @@ class State(eqx.Module):
     """
 
     v: Float[Array, " total"]
-    channels: tuple[dict[str, Float[Array, " n"]], ...]
+    channels: tuple[dict[str, Float[Array, " _n"]], ...]
 
 
 class Solution(eqx.Module):
@@ -193,7 +193,7 @@ class Solution(eqx.Module):
     """
 
     ts: Float[Array, " times"]
-    ys: Float[Array, "times sel"] | tuple[Float[Array, "times sel"], ...]
+    ys: Float[Array, "times _sel"] | tuple[Float[Array, "times _sel"], ...]
     state: State
 
 
