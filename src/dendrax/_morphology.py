@@ -36,11 +36,11 @@ class Compartment(eqx.Module):
     - `v_init`: initial membrane potential in mV (NEURON's default -65).
     """
 
-    length: float = 10.0
-    radius: float = 1.0
-    axial_resistivity: float = 35.4
-    capacitance: float = 1.0
-    v_init: float = -65.0
+    length: float | int = 10.0
+    radius: float | int = 1.0
+    axial_resistivity: float | int = 35.4
+    capacitance: float | int = 1.0
+    v_init: float | int = -65.0
 
     def __check_init__(self):
         for name in ("length", "radius", "axial_resistivity", "capacitance"):

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import ArrayLike, Float
+from jaxtyping import Array, Float
 
+from ._custom_types import FloatValues
 from ._morphology import Cell, coordinates
 from ._param import Param, retie, set_values, untied
 from ._select import Selection, resolve
@@ -372,9 +373,7 @@ def _locate(net: Network, name: str, who: str):
     )
 
 
-def get(
-    net: Network, name: str, where: Selection | None = None
-) -> Float[ArrayLike, " n"]:
+def get(net: Network, name: str, where: Selection | None = None) -> Float[Array, " n"]:
     """Per-element values of a parameter.
 
     **Arguments:**
@@ -406,7 +405,7 @@ def _positions(nodes: np.ndarray, idx: np.ndarray, name: str, who: str) -> np.nd
 def set(
     net: Network,
     name: str,
-    value: float | Float[ArrayLike, " n"],
+    value: FloatValues,
     where: Selection | None = None,
 ) -> Network:
     """Set a parameter; works under `jit`, `vmap` and `grad` (value may be traced).

@@ -22,6 +22,7 @@ from ._network import Network, Topology
 from ._param import is_param
 from ._select import Selection, resolve
 from ._solver import AbstractSolver, ImplicitEuler, tree_solve
+from ._static import Ix
 from .channels.base import AbstractChannel
 
 # --- inputs -------------------------------------------------------------------------
@@ -280,7 +281,7 @@ def _advance(
     i_ion = jnp.zeros_like(v)
     g_ion = jnp.zeros_like(v)
     for ch, m, st in zip(prep.channels, net.mechanisms, state.channels):
-        idx = m.nodes.array
+        idx = m.nodes.index()
         vi = v[idx]
         # di/dv at fixed gates; NEURON takes the same derivative numerically.
         i, di = jax.jvp(
@@ -304,7 +305,7 @@ def _advance(
     delta = tree_solve(diag, rhs, prep.g, topo)
     v_new = v + delta / theta
     channels = tuple(
-        ch.update_state(st, v_new[m.nodes.array], dt)
+        ch.update_state(st, v_new[m.nodes.index()], dt)
         for ch, m, st in zip(prep.channels, net.mechanisms, state.channels)
     )
     return State(v=v_new, channels=channels)
@@ -447,7 +448,7 @@ def simulate(
                 f"simulate: stimuli must be dx.Stimulus or dx.VoltageClamp, got "
                 f"{type(s).__name__}."
             )
-    cur_idx = np.concatenate(cur_idx) if cur_idx else None
+    cur_idx = Ix(np.concatenate(cur_idx)).index() if cur_idx else None
     cl_idx = np.concatenate(cl_idx) if cl_idx else None
     xs = (
         jnp.concatenate(cur_w, axis=1) if cur_w else None,

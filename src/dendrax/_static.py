@@ -35,6 +35,18 @@ class Ix:
             np.array_equal(self.array, other.array)
         )
 
+    def index(self) -> np.ndarray | slice:
+        """The array as an indexer: a slice when it is a contiguous range.
+
+        Slices lower to cheap dynamic-slice ops in XLA instead of gathers and
+        scatters, which matters on the per-step path.
+        """
+        a = self.array
+        if a.ndim == 1 and a.size and a.dtype.kind == "i":
+            if np.array_equal(a, np.arange(a[0], a[0] + a.size)):
+                return slice(int(a[0]), int(a[0]) + a.size)
+        return a
+
     def __len__(self) -> int:
         return len(self.array)
 

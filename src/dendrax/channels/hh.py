@@ -1,5 +1,6 @@
 from jaxtyping import Array, Float
 
+from .._custom_types import FloatValues
 from . import _rates as r
 from .base import AbstractChannel, State
 
@@ -15,13 +16,13 @@ class HH(AbstractChannel):
     `temperature` (°C).
     """
 
-    gNa: float = 0.12
-    gK: float = 0.036
-    gLeak: float = 0.0003
-    eNa: float = 50.0
-    eK: float = -77.0
-    eLeak: float = -54.3
-    temperature: float = 6.3
+    gNa: FloatValues = 0.12
+    gK: FloatValues = 0.036
+    gLeak: FloatValues = 0.0003
+    eNa: FloatValues = 50.0
+    eK: FloatValues = -77.0
+    eLeak: FloatValues = -54.3
+    temperature: FloatValues = 6.3
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {

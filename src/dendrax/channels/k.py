@@ -1,5 +1,6 @@
 from jaxtyping import Array, Float
 
+from .._custom_types import FloatValues
 from . import _rates as r
 from .base import AbstractChannel, State
 
@@ -10,9 +11,9 @@ class K(AbstractChannel):
     **Parameters:** `gK` (S/cm²), `eK` (mV), `temperature` (°C).
     """
 
-    gK: float = 0.036
-    eK: float = -77.0
-    temperature: float = 6.3
+    gK: FloatValues = 0.036
+    eK: FloatValues = -77.0
+    temperature: FloatValues = 6.3
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {"n": r.steady(r.n_rates, v)}

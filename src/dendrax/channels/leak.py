@@ -1,5 +1,6 @@
 from jaxtyping import Array, Float
 
+from .._custom_types import FloatValues
 from .base import AbstractChannel, State
 
 
@@ -9,8 +10,8 @@ class Leak(AbstractChannel):
     **Parameters:** `gLeak` (S/cm², default 3e-4), `eLeak` (mV, default -54.3).
     """
 
-    gLeak: float = 0.0003
-    eLeak: float = -54.3
+    gLeak: FloatValues = 0.0003
+    eLeak: FloatValues = -54.3
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {}

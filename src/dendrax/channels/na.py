@@ -1,5 +1,6 @@
 from jaxtyping import Array, Float
 
+from .._custom_types import FloatValues
 from . import _rates as r
 from .base import AbstractChannel, State
 
@@ -10,9 +11,9 @@ class Na(AbstractChannel):
     **Parameters:** `gNa` (S/cm²), `eNa` (mV), `temperature` (°C).
     """
 
-    gNa: float = 0.12
-    eNa: float = 50.0
-    temperature: float = 6.3
+    gNa: FloatValues = 0.12
+    eNa: FloatValues = 50.0
+    temperature: FloatValues = 6.3
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {"m": r.steady(r.m_rates, v), "h": r.steady(r.h_rates, v)}

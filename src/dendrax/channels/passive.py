@@ -1,5 +1,6 @@
 from jaxtyping import Array, Float
 
+from .._custom_types import FloatValues
 from .base import AbstractChannel, State
 
 
@@ -9,8 +10,8 @@ class Passive(AbstractChannel):
     **Parameters:** `g` (S/cm², default 1e-3), `e` (mV, default -70).
     """
 
-    g: float = 0.001
-    e: float = -70.0
+    g: FloatValues = 0.001
+    e: FloatValues = -70.0
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {}
