@@ -41,3 +41,12 @@ from ._solver import (
 )
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # `dx.plot` without importing matplotlib at `import dendrax` time.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'dendrax' has no attribute {name!r}")

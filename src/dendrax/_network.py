@@ -227,13 +227,13 @@ class Network(eqx.Module):
         self.groups = Groups(
             tuple((k, Ix(np.unique(np.concatenate(v)))) for k, v in groups.items())
         )
-        # Cells side by side for plotting, each shifted past the previous one.
-        xyz, shift = [], 0.0
-        for cell in cells:
-            c = coordinates(cell)
-            c = c - [c[:, 0].min(), 0.0, 0.0] + [shift, 0.0, 0.0]
-            shift = c[:, 0].max() + 0.2 * (np.ptp(c[:, 0]) + 20.0)
-            xyz.append(c)
+        # Cells side by side for plotting: the first keeps its own coordinates,
+        # each further one is shifted to the right of the previous.
+        xyz = [coordinates(cells[0])]
+        for cell in cells[1:]:
+            c, prev = coordinates(cell), xyz[-1][:, 0]
+            gap = 0.2 * (np.ptp(prev) + 20.0)
+            xyz.append(c + [prev.max() + gap - c[:, 0].min(), 0.0, 0.0])
         self.xyz = Ix(np.concatenate(xyz))
 
     def __len__(self) -> int:
