@@ -223,6 +223,27 @@ def _parse_swc(path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return data[:, 1].astype(int), data[:, 2:5], data[:, 5], parent
 
 
+def _expand_point_soma(types, xyz, radius, parent):
+    """Replace a one-point soma by NeuroMorpho's three-point cylinder.
+
+    Two type-1 points at ±r along y become the root's first children: the soma
+    is then a cylinder of length and diameter 2r (the membrane area of a sphere
+    of radius r) whose two halves meet at the root, where the dendrites attach.
+    """
+    root = 0  # parents precede children, so the root comes first
+    if types[root] != 1 or np.any((parent == root) & (types == 1)):
+        return types, xyz, radius, parent
+    r = radius[root]
+    extra = xyz[root] + np.array([[0.0, -r, 0.0], [0.0, r, 0.0]])
+    parent = np.where(parent > root, parent + 2, parent)
+    return (
+        np.concatenate([types[:1], [1, 1], types[1:]]),
+        np.concatenate([xyz[:1], extra, xyz[1:]]),
+        np.concatenate([radius[:1], [r, r], radius[1:]]),
+        np.concatenate([parent[:1], [root, root], parent[1:]]),
+    )
+
+
 def read_swc(path: str | Path, ncomp: int) -> Cell:
     """Read an SWC morphology into a `Cell`.
 
@@ -234,6 +255,9 @@ def read_swc(path: str | Path, ncomp: int) -> Cell:
     `ncomp` compartments of equal length; a compartment's radius is the point
     radius interpolated linearly along the path at its centre. Groups "soma",
     "axon", "basal", "apical" (and "type_N" for other SWC types) are set.
+    A one-point soma becomes the three-point cylinder of NeuroMorpho's
+    convention (length and diameter 2r, the area of its sphere), with the
+    processes at the root attached at its centre.
 
     **Arguments:**
 
@@ -247,6 +271,7 @@ def read_swc(path: str | Path, ncomp: int) -> Cell:
     if not isinstance(ncomp, int | np.integer) or ncomp < 1:
         raise ValueError(f"read_swc: ncomp must be an integer >= 1, got {ncomp!r}.")
     types, xyz, radius, parent = _parse_swc(path)
+    types, xyz, radius, parent = _expand_point_soma(types, xyz, radius, parent)
     n = len(types)
     children = [[] for _ in range(n)]
     for i in range(1, n):
