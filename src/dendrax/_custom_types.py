@@ -3,9 +3,9 @@
 from typing import TypeAlias
 
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, Int
+from jaxtyping import ArrayLike, Float
 
 RealScalarLike: TypeAlias = float | int | Float[ArrayLike, ""]
+# A concrete Python or NumPy number (it fixes shapes, so it must not be traced).
+Number: TypeAlias = float | int | np.floating | np.integer
 FloatValues: TypeAlias = float | int | Float[ArrayLike, "..."]
-NodeVector: TypeAlias = Float[Array, " node"]
-IndexArray: TypeAlias = Int[np.ndarray, " n"]

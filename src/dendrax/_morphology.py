@@ -17,7 +17,7 @@ import numpy as np
 from ._static import Ix
 
 
-def _positive(name: str, value: float, owner: str) -> float:
+def _positive(name: str, value: float | int, owner: str) -> float:
     value = float(value)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive number, got {value}.")
@@ -152,7 +152,7 @@ class Cell(eqx.Module):
         branches: Branch | Sequence[Branch],
         parents: Sequence[int] = (-1,),
         *,
-        attach: Sequence[float] | None = None,
+        attach: Sequence[float | int] | None = None,
         groups: dict[str, Sequence[int]] | None = None,
         xyz: np.ndarray | None = None,
     ):
@@ -173,6 +173,12 @@ class Cell(eqx.Module):
         self.groups = tuple(
             (str(k), tuple(int(i) for i in v)) for k, v in (groups or {}).items()
         )
+        for name, members in self.groups:
+            if any(not 0 <= i < len(branches) for i in members):
+                raise ValueError(
+                    f"Cell: groups[{name!r}] = {list(members)} must hold branch "
+                    f"indices in [0, {len(branches) - 1}]."
+                )
         if xyz is not None:
             xyz = np.asarray(xyz, float)
             if xyz.shape != (self.ncomp, 3):

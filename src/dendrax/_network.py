@@ -107,7 +107,10 @@ def _cell_tree(cell: Cell):
 def _topology(cells: Sequence[Cell]) -> Topology:
     trees = {}
     n_comp = sum(c.ncomp for c in cells)
-    n_total = n_comp + sum((trees.setdefault(id(c), _cell_tree(c)))[1] for c in cells)
+    for c in cells:  # each distinct cell object once: [cell] * n is cheap
+        if id(c) not in trees:
+            trees[id(c)] = _cell_tree(c)
+    n_total = n_comp + sum(trees[id(c)][1] for c in cells)
     par, ha, hb = (np.full(n_total, -1) for _ in range(3))
     dep = np.zeros(n_total, int)
     comp_off, bp_off = 0, n_comp

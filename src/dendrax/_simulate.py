@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from ._custom_types import Number, RealScalarLike
 from ._network import Network, Topology
 from ._param import is_param
 from ._select import Selection, resolve
@@ -28,7 +29,7 @@ from .channels.base import AbstractChannel
 # --- inputs -------------------------------------------------------------------------
 
 
-def n_steps(t_max: float, dt: float) -> int:
+def n_steps(t_max: Number, dt: Number) -> int:
     """Number of steps of a run, `round(t_max / dt)`, after checking both.
 
     **Arguments:**
@@ -59,7 +60,7 @@ def n_steps(t_max: float, dt: float) -> int:
     return int(round(t_max / dt))
 
 
-def stimulus_times(t_max: float, dt: float) -> Float[Array, " step"]:
+def stimulus_times(t_max: Number, dt: Number) -> Float[Array, " step"]:
     """Times at which stimuli are sampled: the midpoint of each step.
 
     As in NEURON's fixed step, the current of step `k` (from `k dt` to
@@ -77,11 +78,11 @@ def stimulus_times(t_max: float, dt: float) -> Float[Array, " step"]:
 
 
 def step_current(
-    i_delay: float,
-    i_dur: float,
-    i_amp: float | Float[ArrayLike, ""],
-    dt: float,
-    t_max: float,
+    i_delay: Number,
+    i_dur: Number,
+    i_amp: RealScalarLike,
+    dt: Number,
+    t_max: Number,
 ) -> Float[Array, " step"]:
     """A current step of `i_amp` nA from `i_delay` for `i_dur` ms.
 
@@ -139,7 +140,7 @@ class VoltageClamp(eqx.Module):
         self,
         where: Selection,
         voltage: Float[ArrayLike, ...],
-        rs: float | Float[ArrayLike, ""] = 0.01,
+        rs: RealScalarLike = 0.01,
     ):
         self.where = where
         self.voltage = jnp.asarray(voltage, dtype=float)
@@ -154,16 +155,17 @@ class Record(eqx.Module):
     **Arguments:**
 
     - `name`: "v" or "Channel.state".
-    - `where`: a node `Selection`; default every compartment.
+    - `where`: a node `Selection`; default every compartment (for a channel state:
+      every compartment that has the channel).
     - `every`: record every `every` steps (the initial state is always recorded).
     """
 
     name: str = eqx.field(static=True)
     where: Selection | None = None
-    every: int = eqx.field(static=True, default=1)
+    every: int | np.integer = eqx.field(static=True, default=1)
 
     def __check_init__(self):
-        if not isinstance(self.every, int) or self.every < 1:
+        if not isinstance(self.every, int | np.integer) or self.every < 1:
             raise ValueError(
                 f"Record: every must be an integer >= 1, got {self.every}."
             )
@@ -314,7 +316,7 @@ def _advance(
 def step(
     net: Network,
     state: State,
-    dt: float,
+    dt: Number,
     *,
     current: Float[ArrayLike, " node"] | None = None,
     solver: AbstractSolver = ImplicitEuler(),
@@ -363,30 +365,39 @@ def _waveform(x: Array, n: int, n_sel: int, who: str) -> Array:
 def _observer(net: Network, record: Record):
     if not isinstance(record, Record):
         raise TypeError("simulate: record must be a dx.Record or a sequence of them.")
-    idx = resolve(net, record.where, "Record")
     if record.name == "v":
+        idx = Ix(resolve(net, record.where, "Record")).index()
         return lambda s: s.v[idx]
     mech, _, state_name = record.name.partition(".")
-    for k, m in enumerate(net.mechanisms):
-        if m.name == mech:
-            missing = np.setdiff1d(idx, m.nodes.array)
-            if missing.size:
-                raise ValueError(
-                    f"Record({record.name!r}): compartments {missing[:5].tolist()} do "
-                    f"not have {mech}; select compartments where it is inserted."
-                )
-            pos = np.searchsorted(m.nodes.array, idx)
-            return lambda s, k=k: s.channels[k][state_name][pos]
-    raise ValueError(
-        f"Record: unknown name {record.name!r}; use 'v' or 'Channel.state' with a "
-        f"channel of this network ({[m.name for m in net.mechanisms]})."
-    )
+    known = [m.name for m in net.mechanisms]
+    if mech not in known:
+        raise ValueError(
+            f"Record: unknown name {record.name!r}; use 'v' or 'Channel.state' with a "
+            f"channel of this network ({known})."
+        )
+    k = known.index(mech)
+    nodes = net.mechanisms[k].nodes.array
+    idx = nodes if record.where is None else resolve(net, record.where, "Record")
+    missing = np.setdiff1d(idx, nodes)
+    if missing.size:
+        raise ValueError(
+            f"Record({record.name!r}): compartments {missing[:5].tolist()} do not "
+            f"have {mech}; select compartments where it is inserted."
+        )
+    states = jax.eval_shape(lambda: init_state(net)).channels[k]
+    if state_name not in states:
+        raise ValueError(
+            f"Record({record.name!r}): {mech} has no state {state_name!r}; its "
+            f"states are {sorted(states)}."
+        )
+    pos = Ix(np.searchsorted(nodes, idx)).index()
+    return lambda s: s.channels[k][state_name][pos]
 
 
 def simulate(
     net: Network,
-    t_max: float,
-    dt: float,
+    t_max: Number,
+    dt: Number,
     *,
     stimuli: Stimulus | VoltageClamp | Sequence[Stimulus | VoltageClamp] = (),
     record: Record | Sequence[Record] = Record("v"),
@@ -477,7 +488,19 @@ def simulate(
     if checkpoint:
         block = jax.checkpoint(block)
 
-    state0 = init_state(net) if state is None else state
+    if state is None:
+        state0 = init_state(net)
+    else:
+        expected = jax.eval_shape(lambda: init_state(net))
+        got = jax.tree.map(lambda x: (x.shape, x.dtype), state)
+        if not isinstance(state, State) or got != jax.tree.map(
+            lambda x: (x.shape, x.dtype), expected
+        ):
+            raise ValueError(
+                "simulate: state= does not fit this network; pass a state from "
+                "dx.init_state(net) or from a previous Solution of the same network."
+            )
+        state0 = state
     n_out = n // every
     head = jax.tree.map(
         lambda a: a[: n_out * every].reshape(n_out, every, *a.shape[1:]), xs

@@ -1,0 +1,153 @@
+"""dendrax against NEURON on the same models (reference data: tests/reference).
+
+Regenerate the references with `nox -s references`. The acceptance bar is
+max |ΔV| <= 0.1 mV over the run and spike times within one step, for implicit
+Euler and Crank–Nicolson at dt = 0.025 ms.
+"""
+
+import sys
+from pathlib import Path
+
+import equinox as eqx
+import numpy as np
+import pytest
+
+import dendrax as dx
+
+ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT / "reference"))
+import cases  # noqa: E402
+from swc_sections import swc_sections  # noqa: E402
+
+SOLVERS = {"ie": dx.ImplicitEuler(), "cn": dx.CrankNicolson()}
+
+
+def _mechanism(name: str) -> dx.channels.AbstractChannel:
+    hh = cases.HH
+    if name == "hh":
+        return dx.channels.HH(
+            gNa=hh["gnabar"], gK=hh["gkbar"], gLeak=hh["gl"], eNa=hh["ena"],
+            eK=hh["ek"], eLeak=hh["el"], temperature=cases.CELSIUS,
+        )  # fmt: skip
+    return dx.channels.Passive(g=cases.PAS["g"], e=cases.PAS["e"])
+
+
+def _build(case) -> dx.Network:
+    """The case as a dendrax network."""
+    if "swc_file" in case:
+        cell = dx.read_swc(ROOT.parent / case["swc_file"], ncomp=case["ncomp"])
+        net = dx.Network(cell)
+        net = dx.set(net, "axial_resistivity", case["Ra"])
+        net = dx.set(net, "capacitance", case["cm"])
+        soma = dx.select(net, group="soma")
+        rest = dx.select(net, where=lambda t: ~t.groups["soma"])
+        net = dx.insert(net, _mechanism("hh"), where=soma)
+        net = dx.insert(net, _mechanism(case["default_mech"]), where=rest)
+    else:
+        secs = case["sections"]
+        branches = [
+            dx.Branch(
+                dx.Compartment(
+                    length=s["L"] / s["nseg"], radius=s["diam"] / 2,
+                    axial_resistivity=s["Ra"], capacitance=s["cm"],
+                ),
+                ncomp=s["nseg"],
+            )
+            for s in secs
+        ]  # fmt: skip
+        attach = [1.0 if s["attach"] is None else s["attach"] for s in secs]
+        cell = dx.Cell(branches, [s["parent"] for s in secs], attach=attach)
+        net = dx.Network(cell)
+        for b, s in enumerate(secs):
+            net = dx.insert(net, _mechanism(s["mech"]), where=dx.select(net, branch=b))
+    return dx.set(net, "v_init", cases.V_INIT)
+
+
+def _inputs(net, case):
+    t_max, dt = case["t_max"], cases.DT
+    stimuli = [
+        dx.Stimulus(
+            dx.select(net, branch=sec, comp=seg),
+            dx.step_current(delay, dur, amp, dt, t_max),
+        )
+        for sec, seg, delay, dur, amp in case["stimuli"]
+    ]
+    if "seclamp" in case:
+        c = case["seclamp"]
+        t = np.asarray(dx.stimulus_times(t_max, dt))
+        edges = np.cumsum(c["dur"])
+        level = np.searchsorted(edges, t, side="right")
+        vc = np.asarray(c["amp"] + (c["amp"][-1],))[level]
+        sec, seg = c["loc"]
+        stimuli.append(
+            dx.VoltageClamp(dx.select(net, branch=sec, comp=seg), vc, rs=c["rs"])
+        )
+    where = None
+    for sec, seg in case["record"]:
+        s = dx.select(net, branch=sec, comp=seg)
+        where = s if where is None else where | s
+    # Records come back in node order; the case lists them in that order too.
+    return stimuli, dx.Record("v", where)
+
+
+@eqx.filter_jit
+def _run(net, stimuli, record, t_max, solver):
+    return dx.simulate(
+        net, t_max, cases.DT, stimuli=stimuli, record=record, solver=solver
+    )
+
+
+def _spike_steps(v, threshold=0.0):
+    return np.flatnonzero((v[:-1] < threshold) & (v[1:] >= threshold))
+
+
+@pytest.fixture(scope="module", params=sorted(cases.CASES))
+def case_result(request):
+    case = cases.CASES[request.param]
+    ref = np.load(ROOT / "reference" / "data" / f"{case['name']}.npz")
+    net = _build(case)
+    stimuli, record = _inputs(net, case)
+    out = {}
+    for method, solver in SOLVERS.items():
+        sol = _run(net, stimuli, record, case["t_max"], solver)
+        out[method] = (np.asarray(sol.ts), np.asarray(sol.ys), ref[f"v_{method}"])
+    return case, ref, out
+
+
+@pytest.mark.parametrize("method", sorted(SOLVERS))
+def test_voltage_matches_neuron(case_result, method):
+    case, ref, out = case_result
+    ts, ys, v_ref = out[method]
+    np.testing.assert_allclose(ts, ref["t"], atol=1e-9)
+    assert ys.shape == v_ref.shape
+    err = np.abs(ys - v_ref).max()
+    # The bar is 0.1 mV; the schemes are the same, so agreement is to round-off.
+    assert err <= 1e-6, f"{case['name']} ({method}): max |ΔV| = {err:.3g} mV"
+
+
+@pytest.mark.parametrize("method", sorted(SOLVERS))
+def test_spike_times_match_neuron(case_result, method):
+    case, _, out = case_result
+    _, ys, v_ref = out[method]
+    for k in range(v_ref.shape[1]):
+        mine, theirs = _spike_steps(ys[:, k]), _spike_steps(v_ref[:, k])
+        assert len(mine) == len(theirs), (case["name"], method, k)
+        assert np.all(np.abs(mine - theirs) <= 1), (case["name"], method, k)
+    if case["name"] != "clamp":
+        assert len(_spike_steps(v_ref[:, 0])) > 0, "reference should spike"
+
+
+def test_read_swc_matches_reference_conversion():
+    case = cases.SWC
+    path = ROOT.parent / case["swc_file"]
+    ref = swc_sections(str(path), case["ncomp"])
+    cell = dx.read_swc(path, ncomp=case["ncomp"])
+    assert len(cell.branches) == len(ref)
+    for b, sec in enumerate(ref):
+        assert cell.parents[b] == sec["parent"]
+        if sec["parent"] >= 0:
+            assert cell.attach[b] == sec["attach"]
+        lengths = [c.length for c in cell.branches[b].comps]
+        radii = [c.radius for c in cell.branches[b].comps]
+        np.testing.assert_allclose(lengths, sec["comp_length"], rtol=1e-12)
+        np.testing.assert_allclose(radii, sec["comp_radius"], rtol=1e-12)
