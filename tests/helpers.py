@@ -27,3 +27,13 @@ def hh_net(n_cells: int = 2, ncomp: int = 2) -> dx.Network:
 def central_difference(f, x, eps=1e-6):
     x = jnp.asarray(x, float)
     return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+# The channel catalogue, for tests parametrised over every channel.
+CHANNELS = [
+    dx.channels.HH,
+    dx.channels.Na,
+    dx.channels.K,
+    dx.channels.Leak,
+    dx.channels.Passive,
+]

@@ -7,14 +7,8 @@ import numpy as np
 import pytest
 
 import dendrax as dx
+from helpers import CHANNELS
 
-CHANNELS = [
-    dx.channels.HH,
-    dx.channels.Na,
-    dx.channels.K,
-    dx.channels.Leak,
-    dx.channels.Passive,
-]
 V = jnp.linspace(-89.0, 41.0, 14)  # avoids the removable singularities at -40, -55
 
 

@@ -9,15 +9,7 @@ import numpy as np
 import pytest
 
 import dendrax as dx
-from helpers import hh_net, small_cell, tree_allclose
-
-CHANNELS = [
-    dx.channels.HH,
-    dx.channels.Na,
-    dx.channels.K,
-    dx.channels.Leak,
-    dx.channels.Passive,
-]
+from helpers import CHANNELS, hh_net, small_cell, tree_allclose
 
 
 def test_node_table_columns():

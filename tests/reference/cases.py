@@ -145,19 +145,7 @@ SWC = {
 CLAMP = {
     "name": "clamp",
     "t_max": 25.0,
-    "sections": [
-        {
-            "name": "soma",
-            "parent": -1,
-            "attach": None,
-            "L": 20.0,
-            "diam": 20.0,
-            "nseg": 1,
-            "Ra": 35.4,
-            "cm": 1.0,
-            "mech": "hh",
-        },
-    ],
+    "sections": HH_SOMA["sections"],
     "stimuli": [],
     "seclamp": {
         "loc": (0, 0),
