@@ -85,7 +85,7 @@ def test_insert_get_set_round_trip(channel):
     net = dx.Network([small_cell(2)] * 2)
     where = dx.select(net, branch=[0, 2])
     net = dx.insert(net, channel(), where)
-    field = dx._network.channel_fields(channel())[0]
+    field = dx._network.param_fields(channel())[0]
     name = f"{channel.__name__}.{field}"
     default = getattr(channel(), field)
     np.testing.assert_array_equal(dx.get(net, name), np.full(8, default))

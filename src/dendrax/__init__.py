@@ -1,6 +1,7 @@
 """dendrax: networks of neurons as immutable JAX PyTrees."""
 
-from . import channels as channels
+from . import channels as channels, conn as conn, synapses as synapses
+from ._connect import connect as connect
 from ._morphology import (
     Branch as Branch,
     Cell as Cell,
@@ -20,7 +21,18 @@ from ._param import (
     is_param as is_param,
     partition as partition,
 )
-from ._select import Selection as Selection, Table as Table, select as select
+from ._select import (
+    Selection as Selection,
+    Table as Table,
+    edge_table as edge_table,
+    node_table as node_table,
+    select as select,
+)
+from ._share import (
+    make_trainable as make_trainable,
+    n_trainable as n_trainable,
+    share as share,
+)
 from ._simulate import (
     Record as Record,
     Solution as Solution,

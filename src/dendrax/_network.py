@@ -16,6 +16,7 @@ from ._param import Param, retie, set_values, untied
 from ._select import Selection, resolve
 from ._static import Ix
 from .channels.base import AbstractChannel
+from .synapses.base import AbstractSynapse
 
 COMPARTMENT_PARAMS = ("length", "radius", "axial_resistivity", "capacitance", "v_init")
 
@@ -167,13 +168,25 @@ class Mechanism(eqx.Module):
         return type(self.channel).__name__
 
 
-def channel_fields(channel: AbstractChannel) -> list[str]:
-    """Names of the parameter (non-static) fields of a channel."""
+def param_fields(model: eqx.Module) -> list[str]:
+    """Names of the parameter (non-static) fields of a channel or synapse."""
     return [
-        f.name
-        for f in dataclasses.fields(channel)
-        if not f.metadata.get("static", False)
+        f.name for f in dataclasses.fields(model) if not f.metadata.get("static", False)
     ]
+
+
+class Projection(eqx.Module):
+    """Synapses of one model between compartments: an edge list in canonical
+    order (sorted by presynaptic, then postsynaptic compartment). The synapse's
+    fields are `Param`s with one element per edge."""
+
+    synapse: AbstractSynapse
+    pre: Ix = eqx.field(static=True)
+    post: Ix = eqx.field(static=True)
+    name: str = eqx.field(static=True)
+
+    def __len__(self) -> int:
+        return len(self.pre)
 
 
 class Network(eqx.Module):
@@ -190,6 +203,7 @@ class Network(eqx.Module):
 
     nodes: Nodes
     mechanisms: tuple[Mechanism, ...]
+    synapses: tuple[Projection, ...]
     topology: Topology
     groups: Groups
     xyz: Ix = eqx.field(static=True)
@@ -226,6 +240,7 @@ class Network(eqx.Module):
             **{k: untied(np.array(v)) for k, v in props.items()},
         )
         self.mechanisms = ()
+        self.synapses = ()
         self.topology = _topology(cells)
         self.groups = Groups(
             tuple((k, Ix(np.unique(np.concatenate(v)))) for k, v in groups.items())
@@ -247,6 +262,15 @@ class Network(eqx.Module):
         """Number of cells."""
         return int(self.nodes.cell.array.max()) + 1
 
+    @property
+    def n_edges(self) -> int:
+        """Number of synapses (edges) over all projections."""
+        return sum(len(p) for p in self.synapses)
+
+    def edge_offsets(self) -> np.ndarray:
+        """Global index of the first edge of each projection (and the total)."""
+        return np.cumsum([0] + [len(p) for p in self.synapses])
+
     def mechanism(self, name: str) -> Mechanism:
         """The mechanism called `name` (a channel class name)."""
         for m in self.mechanisms:
@@ -261,23 +285,37 @@ class Network(eqx.Module):
         """Every name `dx.set` accepts."""
         names = list(COMPARTMENT_PARAMS)
         for m in self.mechanisms:
-            names += [f"{m.name}.{f}" for f in channel_fields(m.channel)]
+            names += [f"{m.name}.{f}" for f in param_fields(m.channel)]
+        for p in self.synapses:
+            names += [f"{p.name}.{f}" for f in param_fields(p.synapse)]
         return names
 
 
 # --- pure builders -----------------------------------------------------------------
 
 
-def _as_param(value, n: int, who: str, name: str) -> Param:
+def _as_param(value, n: int, who: str, name: str, what: str) -> Param:
     arr = jnp.asarray(value, dtype=float)
     if arr.ndim == 0:
         arr = jnp.full((n,), arr)
     if arr.shape != (n,):
         raise ValueError(
             f"{who}: parameter {name!r} has shape {arr.shape}; give a scalar or one "
-            f"value per selected compartment ({n},)."
+            f"value per {what} ({n},)."
         )
     return untied(arr)
+
+
+def parametrize(model: eqx.Module, n: int, who: str, what: str) -> eqx.Module:
+    """`model` with every parameter field turned into an untied `Param` of `n`
+    elements (scalars are broadcast)."""
+    fields = param_fields(model)
+    return eqx.tree_at(
+        lambda c: [getattr(c, f) for f in fields],
+        model,
+        [_as_param(getattr(model, f), n, who, f, what) for f in fields],
+        is_leaf=lambda x: x is None,
+    )
 
 
 def insert(
@@ -306,13 +344,7 @@ def insert(
             f"{type(channel).__name__}; write e.g. dx.channels.HH()."
         )
     idx = resolve(net, where, "insert")
-    fields = channel_fields(channel)
-    new = eqx.tree_at(
-        lambda c: [getattr(c, f) for f in fields],
-        channel,
-        [_as_param(getattr(channel, f), len(idx), "insert", f) for f in fields],
-        is_leaf=lambda x: x is None,
-    )
+    new = parametrize(channel, len(idx), "insert", "selected compartment")
     name = type(channel).__name__
     mechs = list(net.mechanisms)
     pos = [i for i, m in enumerate(mechs) if m.name == name]
@@ -352,7 +384,7 @@ def _merge(old: Mechanism, new_channel: AbstractChannel, idx: np.ndarray) -> Mec
             free,
         )
 
-    fields = channel_fields(new_channel)
+    fields = param_fields(new_channel)
     channel = eqx.tree_at(
         lambda c: [getattr(c, f) for f in fields],
         old.channel,
@@ -361,16 +393,25 @@ def _merge(old: Mechanism, new_channel: AbstractChannel, idx: np.ndarray) -> Mec
     return Mechanism(channel, Ix(union))
 
 
-def _locate(net: Network, name: str, who: str):
-    """(getter for the Param, the node indices its elements live on)."""
+def locate(net: Network, name: str, who: str):
+    """Find a parameter by name.
+
+    Returns `(getter, elements, kind)`: a function from a network to the
+    `Param`, the global index (node or edge) of each of its elements, and
+    "nodes" or "edges".
+    """
     if name in COMPARTMENT_PARAMS:
-        return (lambda n: getattr(n.nodes, name)), np.arange(len(net))
-    mech_name, _, field = name.partition(".")
+        return (lambda n: getattr(n.nodes, name)), np.arange(len(net)), "nodes"
+    owner, _, field = name.partition(".")
     for i, m in enumerate(net.mechanisms):
-        if m.name == mech_name and field in channel_fields(m.channel):
-            return (
-                lambda n, i=i: getattr(n.mechanisms[i].channel, field)
-            ), m.nodes.array
+        if m.name == owner and field in param_fields(m.channel):
+            getter = lambda n, i=i: getattr(n.mechanisms[i].channel, field)  # noqa: E731
+            return getter, m.nodes.array, "nodes"
+    offsets = net.edge_offsets()
+    for i, p in enumerate(net.synapses):
+        if p.name == owner and field in param_fields(p.synapse):
+            getter = lambda n, i=i: getattr(n.synapses[i].synapse, field)  # noqa: E731
+            return getter, np.arange(offsets[i], offsets[i + 1]), "edges"
     raise ValueError(
         f"{who}: unknown parameter {name!r}; known parameters: {net.param_names()}."
     )
@@ -383,26 +424,30 @@ def get(net: Network, name: str, where: Selection | None = None) -> Float[Array,
 
     - `net`: the network.
     - `name`: a compartment property ("radius", "length", "axial_resistivity",
-      "capacitance", "v_init") or "Channel.field", e.g. "HH.gNa".
-    - `where`: a node `Selection`; default everywhere the parameter exists.
+      "capacitance", "v_init"), "Channel.field" (e.g. "HH.gNa") or
+      "Projection.field" (e.g. "Ionotropic.gS").
+    - `where`: a node (or, for synapses, edge) `Selection`; default everywhere
+      the parameter exists.
 
     **Returns:**
 
     The values at the selected compartments that have the parameter.
     """
-    getter, nodes = _locate(net, name, "get")
-    pos = _positions(nodes, resolve(net, where, "get"), name, "get")
+    getter, elems, kind = locate(net, name, "get")
+    pos = positions(elems, resolve(net, where, "get", kind), name, "get")
     return getter(net).values()[pos]
 
 
-def _positions(nodes: np.ndarray, idx: np.ndarray, name: str, who: str) -> np.ndarray:
-    inside = np.isin(idx, nodes)
+def positions(elems: np.ndarray, idx: np.ndarray, name: str, who: str) -> np.ndarray:
+    """Positions within a parameter's elements of the selected indices that
+    carry it (an error if none does)."""
+    inside = np.isin(idx, elems)
     if not inside.any():
         raise ValueError(
-            f"{who}: none of the selected compartments has {name!r}; insert its "
-            "channel there first or select compartments that have it."
+            f"{who}: none of the selected elements has {name!r}; insert (or "
+            "connect) it there first, or select elements that have it."
         )
-    return np.searchsorted(nodes, idx[inside])
+    return np.searchsorted(elems, idx[inside])
 
 
 def set(
@@ -417,19 +462,20 @@ def set(
 
     - `net`: the network.
     - `name`: a compartment property ("radius", "length", "axial_resistivity",
-      "capacitance", "v_init") or "Channel.field", e.g. "HH.gNa".
+      "capacitance", "v_init"), "Channel.field" (e.g. "HH.gNa") or
+      "Projection.field" (e.g. "Ionotropic.gS").
     - `value`: a scalar (selected elements keep their ties) or one value per
       selected element that has the parameter (unties them).
-    - `where`: a node `Selection`; default every element. Only compartments that
-      have the parameter are affected.
+    - `where`: a node (or, for synapses, edge) `Selection`; default every
+      element. Only elements that have the parameter are affected.
 
     **Returns:**
 
     A new network. Tie groups that straddle the selection are split, so nothing
     outside it changes.
     """
-    getter, nodes = _locate(net, name, "set")
-    pos = _positions(nodes, resolve(net, where, "set"), name, "set")
+    getter, elems, kind = locate(net, name, "set")
+    pos = positions(elems, resolve(net, where, "set", kind), name, "set")
     if name in ("length", "radius", "axial_resistivity", "capacitance"):
         value = eqx.error_if(
             jnp.asarray(value, float),

@@ -86,17 +86,63 @@ def _match(column: np.ndarray, wanted: _Ints, name: str) -> np.ndarray:
     return np.isin(column, wanted)
 
 
+def _group_column(net: Network, n: int) -> np.ndarray:
+    """Per node, the name of the first group containing it ("" if none)."""
+    col = np.full(n, "", dtype=object)
+    for name, ix in reversed(net.groups.items):
+        col[ix.array] = name
+    return col
+
+
 def node_table(net: Network) -> Table:
-    """The node table of `net` as a `Table` (cell, branch, comp, index)."""
+    """The node table of `net`: one row per compartment.
+
+    **Arguments:**
+
+    - `net`: the network.
+
+    **Returns:**
+
+    A `Table` with columns `index`, `cell`, `branch`, `comp`, `group` (the first
+    group holding the compartment, "" if none) and `groups[name]` masks.
+    """
     nodes = net.nodes
     cols = {
         "index": np.arange(len(nodes.cell)),
         "cell": nodes.cell.array,
         "branch": nodes.branch.array,
         "comp": nodes.comp.array,
+        "group": _group_column(net, len(nodes.cell)),
     }
     groups = {name: np.isin(cols["index"], ix.array) for name, ix in net.groups}
     return Table(cols, groups)
+
+
+def edge_table(net: Network) -> Table:
+    """The edge table of `net`: one row per synapse, in canonical order.
+
+    **Arguments:**
+
+    - `net`: the network.
+
+    **Returns:**
+
+    A `Table` with columns `index`, `projection`, `pre_node`, `post_node`,
+    `pre_cell`, `pre_branch`, `pre_comp`, `pre_group`, and the same for `post_`.
+    """
+    pre = np.concatenate([p.pre.array for p in net.synapses] or [np.zeros(0, int)])
+    post = np.concatenate([p.post.array for p in net.synapses] or [np.zeros(0, int)])
+    proj = np.concatenate(
+        [np.full(len(p.pre), p.name, dtype=object) for p in net.synapses]
+        or [np.zeros(0, object)]
+    )
+    nodes = node_table(net)
+    cols = {"index": np.arange(len(pre)), "projection": proj}
+    for side, idx in (("pre", pre), ("post", post)):
+        cols[f"{side}_node"] = idx
+        for c in ("cell", "branch", "comp", "group"):
+            cols[f"{side}_{c}"] = getattr(nodes, c)[idx]
+    return Table(cols, {})
 
 
 def select(
@@ -107,6 +153,7 @@ def select(
     *,
     group: str | Sequence[str] | None = None,
     where: Callable[[Table], np.ndarray] | None = None,
+    edges: _Ints | Callable[[Table], np.ndarray] = None,
 ) -> Selection:
     """Select compartments of a network.
 
@@ -120,13 +167,25 @@ def select(
     - `group`: a group name (or several, united) added with `dx.add_group` or set by
       `read_swc`.
     - `where`: a predicate receiving the node `Table` (columns `index`, `cell`,
-      `branch`, `comp`; `table.groups[name]` boolean masks) returning a boolean
-      mask.
+      `branch`, `comp`, `group`; `table.groups[name]` boolean masks) returning a
+      boolean mask.
+    - `edges`: select synapses instead: "all", edge indices, or a predicate over
+      the edge `Table` (see `dx.edge_table`), e.g.
+      `lambda e: e.pre_group == "exc"`. Cannot be combined with the other
+      criteria.
 
     **Returns:**
 
-    A `Selection` of nodes. Raises `ValueError` if nothing is selected.
+    A `Selection` of nodes (or edges). Raises `ValueError` if nothing is
+    selected.
     """
+    if edges is not None:
+        if any(x is not None for x in (cell, branch, comp, group, where)):
+            raise ValueError(
+                "select: edges= cannot be combined with cell/branch/comp/group/where; "
+                "express the condition as a predicate over the edge table."
+            )
+        return _select_edges(net, edges)
     table = node_table(net)
     mask = _match(table.cell, cell, "cell")
     mask &= _match(table.branch, branch, "branch")
@@ -159,17 +218,52 @@ def select(
     return Selection(Ix(np.flatnonzero(mask)))
 
 
-def resolve(net: Network, where: Selection | None, who: str) -> np.ndarray:
-    """Node indices of `where` (all nodes when None), checked."""
-    n = len(net.nodes.cell)
+def _select_edges(net: Network, edges) -> Selection:
+    table = edge_table(net)
+    if len(table) == 0:
+        raise ValueError("select: this network has no edges; add some with dx.connect.")
+    if callable(edges):
+        mask = np.asarray(edges(table))
+        if mask.shape != (len(table),) or mask.dtype != bool:
+            raise ValueError(
+                "select: edges= predicate must return a boolean mask with one entry "
+                f"per edge ({len(table)}), got {mask.dtype} of shape {mask.shape}."
+            )
+    else:
+        mask = _match(table.index, edges, "edges")
+        wanted = np.atleast_1d(edges) if not isinstance(edges, str) else []
+        if len(wanted) and (np.min(wanted) < 0 or np.max(wanted) >= len(table)):
+            raise ValueError(
+                f"select: edges= holds indices outside [0, {len(table) - 1}]."
+            )
+    if not mask.any():
+        raise ValueError(f"select: the edge selection edges={edges!r} is empty.")
+    return Selection(Ix(np.flatnonzero(mask)), "edges")
+
+
+def resolve(
+    net: Network,
+    where: Selection | None,
+    who: str,
+    kind: Literal["nodes", "edges"] = "nodes",
+) -> np.ndarray:
+    """Indices of `where` (everything of that kind when None), checked."""
+    n = len(net.nodes.cell) if kind == "nodes" else net.n_edges
     if where is None:
         return np.arange(n)
     if not isinstance(where, Selection):
         raise TypeError(f"{who}: where= must be a dx.Selection (from dx.select).")
-    if where.kind != "nodes":
-        raise ValueError(f"{who}: where= must select nodes, not {where.kind}.")
+    if where.kind != kind:
+        hint = (
+            "select edges with dx.select(net, edges=...)"
+            if kind == "edges"
+            else "select compartments with dx.select(net, cell=..., ...)"
+        )
+        raise ValueError(
+            f"{who}: this needs a selection of {kind}, got one of {where.kind}; {hint}."
+        )
     if len(where) == 0:
         raise ValueError(f"{who}: where= is an empty selection.")
     if where.indices.max() >= n:
-        raise ValueError(f"{who}: where= selects nodes beyond this network's {n}.")
+        raise ValueError(f"{who}: where= selects {kind} beyond this network's {n}.")
     return where.indices

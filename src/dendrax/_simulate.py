@@ -25,6 +25,7 @@ from ._select import Selection, resolve
 from ._solver import AbstractSolver, ImplicitEuler, tree_solve
 from ._static import Ix
 from .channels.base import AbstractChannel
+from .synapses.base import AbstractSynapse
 
 # --- inputs -------------------------------------------------------------------------
 
@@ -154,9 +155,10 @@ class Record(eqx.Module):
 
     **Arguments:**
 
-    - `name`: "v" or "Channel.state".
-    - `where`: a node `Selection`; default every compartment (for a channel state:
-      every compartment that has the channel).
+    - `name`: "v", "Channel.state" (e.g. "HH.m") or "Projection.state" (e.g.
+      "Ionotropic.s").
+    - `where`: a node `Selection` (an edge `Selection` for synaptic states);
+      default: everywhere the variable exists.
     - `every`: record every `every` steps (the initial state is always recorded).
     """
 
@@ -175,13 +177,15 @@ class Record(eqx.Module):
 
 
 class State(eqx.Module):
-    """Simulation state: voltages of all solver nodes and every channel's gates.
+    """Simulation state: voltages of all solver nodes, every channel's gates and
+    every projection's synaptic states.
 
     `v[:len(net)]` are the compartments; the rest are zero-area branch points.
     """
 
     v: Float[Array, " total"]
     channels: tuple[dict[str, Float[Array, " _n"]], ...]
+    synapses: tuple[dict[str, Float[Array, " _e"]], ...] = ()
 
 
 class Solution(eqx.Module):
@@ -208,6 +212,7 @@ class _Prepared(NamedTuple):
     g: Array  # µS from each solver node to its parent (0 at roots)
     diag: Array  # µS, sum of axial conductances at each solver node
     channels: tuple[AbstractChannel, ...]  # fields are per-element arrays
+    synapses: tuple[AbstractSynapse, ...]  # fields are per-edge arrays
 
 
 def _prepare(net: Network) -> _Prepared:
@@ -229,11 +234,13 @@ def _prepare(net: Network) -> _Prepared:
     cap = jnp.concatenate(
         [1e-5 * nodes.capacitance.values() * area, jnp.zeros((n_bp,), area.dtype)]
     )
-    channels = tuple(
-        jax.tree.map(lambda p: p.values(), m.channel, is_leaf=is_param)
-        for m in net.mechanisms
-    )
-    return _Prepared(cap, area, g, diag, channels)
+
+    def gather(model):
+        return jax.tree.map(lambda p: p.values(), model, is_leaf=is_param)
+
+    channels = tuple(gather(m.channel) for m in net.mechanisms)
+    synapses = tuple(gather(p.synapse) for p in net.synapses)
+    return _Prepared(cap, area, g, diag, channels, synapses)
 
 
 def _diag(g, topo: Topology):
@@ -263,7 +270,11 @@ def init_state(net: Network) -> State:
     channels = tuple(
         ch.init_state(v0[m.nodes.array]) for ch, m in zip(prep.channels, net.mechanisms)
     )
-    return State(v=jnp.concatenate([v0, v_bp]), channels=channels)
+    synapses = tuple(
+        syn.init_state(v0[p.pre.array], v0[p.post.array])
+        for syn, p in zip(prep.synapses, net.synapses)
+    )
+    return State(v=jnp.concatenate([v0, v_bp]), channels=channels, synapses=synapses)
 
 
 class _Drive(NamedTuple):
@@ -292,6 +303,17 @@ def _advance(
         scale = 1e-2 * prep.area[idx]  # mA/cm² × µm² → nA
         i_ion = i_ion.at[idx].add(scale * i)
         g_ion = g_ion.at[idx].add(scale * di)
+    for syn, p, st in zip(prep.synapses, net.synapses, state.synapses):
+        pre, post = p.pre.index(), p.post.index()
+        v_pre = v[pre]
+        # Synaptic currents are in nA already; linearised in v_post like channels.
+        i, di = jax.jvp(
+            lambda u, syn=syn, st=st, v_pre=v_pre: syn.current(st, v_pre, u),
+            (v[post],),
+            (jnp.ones(len(p), v.dtype),),
+        )
+        i_ion = i_ion.at[post].add(i)
+        g_ion = g_ion.at[post].add(di)
     parent = topo.parent.array
     has = parent >= 0
     flow = prep.g[has] * (v[has] - v[parent[has]])
@@ -310,7 +332,11 @@ def _advance(
         ch.update_state(st, v_new[m.nodes.index()], dt)
         for ch, m, st in zip(prep.channels, net.mechanisms, state.channels)
     )
-    return State(v=v_new, channels=channels)
+    synapses = tuple(
+        syn.update_state(st, v_new[p.pre.index()], v_new[p.post.index()], dt)
+        for syn, p, st in zip(prep.synapses, net.synapses, state.synapses)
+    )
+    return State(v=v_new, channels=channels, synapses=synapses)
 
 
 def step(
@@ -368,30 +394,38 @@ def _observer(net: Network, record: Record):
     if record.name == "v":
         idx = Ix(resolve(net, record.where, "Record")).index()
         return lambda s: s.v[idx]
-    mech, _, state_name = record.name.partition(".")
-    known = [m.name for m in net.mechanisms]
-    if mech not in known:
+    owner, _, state_name = record.name.partition(".")
+    offsets = net.edge_offsets()
+    # (name, kind, global element indices, where its states live in a State)
+    owners = [
+        (m.name, "nodes", m.nodes.array, ("channels", k))
+        for k, m in enumerate(net.mechanisms)
+    ] + [
+        (p.name, "edges", np.arange(offsets[k], offsets[k + 1]), ("synapses", k))
+        for k, p in enumerate(net.synapses)
+    ]
+    match = [o for o in owners if o[0] == owner]
+    if not match:
         raise ValueError(
-            f"Record: unknown name {record.name!r}; use 'v' or 'Channel.state' with a "
-            f"channel of this network ({known})."
+            f"Record: unknown name {record.name!r}; use 'v', 'Channel.state' or "
+            f"'Projection.state' with one of {[o[0] for o in owners]}."
         )
-    k = known.index(mech)
-    nodes = net.mechanisms[k].nodes.array
-    idx = nodes if record.where is None else resolve(net, record.where, "Record")
-    missing = np.setdiff1d(idx, nodes)
+    _, kind, elems, (field, k) = match[0]
+    idx = elems if record.where is None else resolve(net, record.where, "Record", kind)
+    missing = np.setdiff1d(idx, elems)
     if missing.size:
         raise ValueError(
-            f"Record({record.name!r}): compartments {missing[:5].tolist()} do not "
-            f"have {mech}; select compartments where it is inserted."
+            f"Record({record.name!r}): {kind} {missing[:5].tolist()} do not have "
+            f"{owner}; select {kind} where it is present."
         )
-    states = jax.eval_shape(lambda: init_state(net)).channels[k]
+    states = getattr(jax.eval_shape(lambda: init_state(net)), field)[k]
     if state_name not in states:
         raise ValueError(
-            f"Record({record.name!r}): {mech} has no state {state_name!r}; its "
+            f"Record({record.name!r}): {owner} has no state {state_name!r}; its "
             f"states are {sorted(states)}."
         )
-    pos = Ix(np.searchsorted(nodes, idx)).index()
-    return lambda s: s.channels[k][state_name][pos]
+    pos = Ix(np.searchsorted(elems, idx)).index()
+    return lambda s: getattr(s, field)[k][state_name][pos]
 
 
 def simulate(

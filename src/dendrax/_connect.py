@@ -1,0 +1,130 @@
+"""`connect`: add synapses between cells."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import PRNGKeyArray
+
+from ._network import Network, Projection, param_fields, parametrize
+from ._param import Param, retie
+from ._select import Selection, resolve
+from ._static import Ix
+from .conn import AbstractRule, AllToAll
+from .synapses.base import AbstractSynapse
+
+
+def _population(net: Network, sel: Selection, who: str):
+    """Cell ids of a selection and, per cell, its first selected compartment."""
+    if sel is None:
+        raise ValueError(f"connect: {who} must be a Selection, not None.")
+    nodes = resolve(net, sel, f"connect ({who})")
+    cells, first = np.unique(net.nodes.cell.array[nodes], return_index=True)
+    return cells, nodes[first]
+
+
+def connect(
+    net: Network,
+    pre: Selection,
+    post: Selection,
+    synapse: AbstractSynapse,
+    rule: AbstractRule = AllToAll(),
+    *,
+    key: PRNGKeyArray | None = None,
+    name: str | None = None,
+) -> Network:
+    """Connect the cells of `pre` to the cells of `post` with synapses.
+
+    `rule` decides which (pre cell, post cell) pairs are connected; each synapse
+    runs from the first selected compartment of its presynaptic cell to the first
+    selected compartment of its postsynaptic cell (select e.g. `comp=0` or a
+    branch to choose the site).
+
+    **Arguments:**
+
+    - `net`: the network.
+    - `pre`, `post`: node `Selection`s; their cells form the two populations.
+    - `synapse`: an instance of a `dx.synapses.AbstractSynapse` subclass; its field
+      values (scalars, or one per new edge in canonical order) are the parameters.
+    - `rule`: a `dx.conn` rule; default `dx.conn.AllToAll()`.
+    - `key`: a `jax.random` key, needed by random rules.
+    - `name`: the projection's name (default: the synapse class name). Edges added
+      under an existing name join that projection, which keeps its edges sorted by
+      presynaptic, then postsynaptic compartment. Parameters are addressed as
+      `"name.field"`, e.g. `"Ionotropic.gS"`.
+
+    **Returns:**
+
+    A new network. Edge indices of earlier selections refer to the old network.
+    """
+    if not isinstance(synapse, AbstractSynapse):
+        raise TypeError(
+            "connect: synapse must be an AbstractSynapse instance, got "
+            f"{type(synapse).__name__}; write e.g. dx.synapses.Ionotropic()."
+        )
+    if not isinstance(rule, AbstractRule):
+        raise TypeError(
+            "connect: rule must be a dx.conn rule, e.g. dx.conn.AllToAll()."
+        )
+    pre_cells, pre_site = _population(net, pre, "pre")
+    post_cells, post_site = _population(net, post, "post")
+    pre_ids, post_ids = rule.sample(pre_cells, post_cells, key)
+    pre_nodes = pre_site[np.searchsorted(pre_cells, pre_ids)]
+    post_nodes = post_site[np.searchsorted(post_cells, post_ids)]
+    order = np.lexsort((post_nodes, pre_nodes))
+    pre_nodes, post_nodes = pre_nodes[order], post_nodes[order]
+    model = parametrize(synapse, len(pre_nodes), "connect", "new edge")
+    if order.size:
+        model = eqx.tree_at(
+            lambda m: [getattr(m, f) for f in param_fields(m)],
+            model,
+            [_permute(getattr(model, f), order) for f in param_fields(model)],
+        )
+    name = type(synapse).__name__ if name is None else name
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"connect: name must be an identifier, got {name!r}.")
+    if any(m.name == name for m in net.mechanisms):
+        raise ValueError(f"connect: name {name!r} is taken by a channel; pick another.")
+    projections = list(net.synapses)
+    same = [i for i, p in enumerate(projections) if p.name == name]
+    new = Projection(model, Ix(pre_nodes), Ix(post_nodes), name)
+    if not same:
+        if len(pre_nodes) == 0:
+            return net
+        projections.append(new)
+    else:
+        old = projections[same[0]]
+        if type(old.synapse) is not type(synapse):
+            raise ValueError(
+                f"connect: projection {name!r} holds {type(old.synapse).__name__} "
+                f"synapses; pass name= to add {type(synapse).__name__} ones."
+            )
+        projections[same[0]] = _join(old, new)
+    return eqx.tree_at(lambda n: n.synapses, net, tuple(projections))
+
+
+def _permute(p: Param, order: np.ndarray) -> Param:
+    return retie(
+        p, p.ids.array[order], p.values()[order], (p.ids.array < p.n_free)[order]
+    )
+
+
+def _join(old: Projection, new: Projection) -> Projection:
+    pre = np.concatenate([old.pre.array, new.pre.array])
+    post = np.concatenate([old.post.array, new.post.array])
+    order = np.lexsort((post, pre), axis=-1)
+
+    def join(a: Param, b: Param) -> Param:
+        keys = np.concatenate([a.ids.array, a.n_groups + b.ids.array])[order]
+        free = np.concatenate([a.ids.array < a.n_free, b.ids.array < b.n_free])
+        values = jnp.concatenate([a.values(), b.values()])
+        return retie(a, keys, values[order], free[order])
+
+    fields = param_fields(old.synapse)
+    synapse = eqx.tree_at(
+        lambda m: [getattr(m, f) for f in fields],
+        old.synapse,
+        [join(getattr(old.synapse, f), getattr(new.synapse, f)) for f in fields],
+    )
+    return Projection(synapse, Ix(pre[order]), Ix(post[order]), old.name)

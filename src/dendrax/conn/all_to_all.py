@@ -1,0 +1,25 @@
+import equinox as eqx
+import numpy as np
+from jaxtyping import Int, PRNGKeyArray
+
+from .base import AbstractRule, grid
+
+
+class AllToAll(AbstractRule):
+    """Every presynaptic cell connects to every postsynaptic cell.
+
+    **Arguments:**
+
+    - `self_connections`: whether a cell in both populations connects to itself
+      (default True: `n_pre * n_post` edges).
+    """
+
+    self_connections: bool = eqx.field(static=True, default=True)
+
+    def sample(
+        self,
+        pre: Int[np.ndarray, " n_pre"],
+        post: Int[np.ndarray, " n_post"],
+        key: PRNGKeyArray | None,
+    ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
+        return grid(pre, post, self.self_connections)

@@ -1,0 +1,37 @@
+import equinox as eqx
+import jax
+import numpy as np
+from jaxtyping import Int, PRNGKeyArray
+
+from .base import AbstractRule, grid
+
+
+class Bernoulli(AbstractRule):
+    """Each (pre, post) pair is connected independently with probability `p`.
+
+    **Arguments:**
+
+    - `p`: connection probability in [0, 1].
+    - `self_connections`: whether a cell may connect to itself (default True).
+    """
+
+    p: float = eqx.field(static=True)
+    self_connections: bool = eqx.field(static=True, default=True)
+
+    def __check_init__(self):
+        if not 0.0 <= float(self.p) <= 1.0:
+            raise ValueError(f"Bernoulli: p must lie in [0, 1], got p={self.p}.")
+
+    def sample(
+        self,
+        pre: Int[np.ndarray, " n_pre"],
+        post: Int[np.ndarray, " n_post"],
+        key: PRNGKeyArray | None,
+    ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
+        if key is None:
+            raise ValueError(
+                "Bernoulli draws at random: pass key=jax.random.key(...) to connect."
+            )
+        p, q = grid(pre, post, self.self_connections)
+        keep = np.asarray(jax.random.bernoulli(key, self.p, (len(p),)))
+        return p[keep], q[keep]

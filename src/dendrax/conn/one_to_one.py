@@ -1,0 +1,23 @@
+import numpy as np
+from jaxtyping import Int, PRNGKeyArray
+
+from .base import AbstractRule
+
+
+class OneToOne(AbstractRule):
+    """The i-th presynaptic cell connects to the i-th postsynaptic cell (cells in
+    increasing id order); both populations must have the same size."""
+
+    def sample(
+        self,
+        pre: Int[np.ndarray, " n_pre"],
+        post: Int[np.ndarray, " n_post"],
+        key: PRNGKeyArray | None,
+    ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
+        if len(pre) != len(post):
+            raise ValueError(
+                f"OneToOne needs populations of equal size, got {len(pre)} "
+                f"presynaptic and {len(post)} postsynaptic cells; select as many "
+                "of each or use another rule."
+            )
+        return pre.copy(), post.copy()

@@ -1,0 +1,44 @@
+"""`AbstractSynapse`: the interface every synapse model implements."""
+
+import abc
+
+import equinox as eqx
+from jaxtyping import Array, Float
+
+State = dict[str, Float[Array, " edge"]]
+
+
+class AbstractSynapse(eqx.Module):
+    """A synapse model: per-edge states plus a postsynaptic current.
+
+    Like a channel, a synapse is a small equinox module whose (non-static) fields
+    are its parameters, given as floats with defaults. `dx.connect` turns every
+    field into a `dx.Param` over the edges it creates; inside the solver each
+    field is an array with one value per edge, so the methods are written
+    element-wise over edges.
+
+    Units: voltages in mV, dt in ms, the current in nA (outward positive, so an
+    excitatory synapse returns a negative current), conductances in µS.
+    """
+
+    @abc.abstractmethod
+    def init_state(
+        self, v_pre: Float[Array, " edge"], v_post: Float[Array, " edge"]
+    ) -> State:
+        """Per-edge states at the start of a run, as a dict of arrays."""
+
+    @abc.abstractmethod
+    def update_state(
+        self,
+        state: State,
+        v_pre: Float[Array, " edge"],
+        v_post: Float[Array, " edge"],
+        dt: float,
+    ) -> State:
+        """Advance the states by `dt` given pre- and postsynaptic potentials."""
+
+    @abc.abstractmethod
+    def current(
+        self, state: State, v_pre: Float[Array, " edge"], v_post: Float[Array, " edge"]
+    ) -> Float[Array, " edge"]:
+        """Current (nA, outward positive) into the postsynaptic compartment."""
