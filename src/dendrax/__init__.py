@@ -28,6 +28,7 @@ from ._select import (
     node_table as node_table,
     select as select,
 )
+from ._serialise import load as load, save as save
 from ._share import (
     make_trainable as make_trainable,
     n_trainable as n_trainable,
@@ -50,6 +51,13 @@ from ._solver import (
     AbstractSolver as AbstractSolver,
     CrankNicolson as CrankNicolson,
     ImplicitEuler as ImplicitEuler,
+)
+from ._transform import (
+    AbstractTransform as AbstractTransform,
+    Exp as Exp,
+    Identity as Identity,
+    Sigmoid as Sigmoid,
+    Softplus as Softplus,
 )
 
 __version__ = "0.1.0"

@@ -382,6 +382,7 @@ def _merge(old: Mechanism, new_channel: AbstractChannel, idx: np.ndarray) -> Mec
             keys,
             values,
             free,
+            p_old.transform,
         )
 
     fields = param_fields(new_channel)

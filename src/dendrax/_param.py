@@ -17,6 +17,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
 from ._static import Ix
+from ._transform import AbstractTransform, Identity
 
 
 class Param(eqx.Module):
@@ -24,14 +25,17 @@ class Param(eqx.Module):
 
     **Attributes:**
 
-    - `free`: values of the trainable tie groups (what optimisers see).
+    - `free`: the trainable tie groups, unconstrained (what optimisers see).
     - `fixed`: values of the fixed tie groups.
     - `ids`: static, per element, the index into `concatenate([free, fixed])`.
+    - `transform`: maps `free` to values (`dx.Identity()` unless set by
+      `make_trainable(..., transform=)`).
     """
 
     free: Float[Array, " free"]
     fixed: Float[Array, " fixed"]
     ids: Ix = eqx.field(static=True)
+    transform: AbstractTransform = Identity()
 
     def __check_init__(self):
         k = self.free.shape[0] + self.fixed.shape[0]
@@ -59,11 +63,11 @@ class Param(eqx.Module):
 
         An array with one value per element.
         """
-        return jnp.concatenate([self.free, self.fixed])[self.ids.array]
+        return self.groups()[self.ids.array]
 
     def groups(self) -> Float[Array, " k"]:
-        """The tie-group values, free ones first."""
-        return jnp.concatenate([self.free, self.fixed])
+        """The tie-group values, free ones first (after the transform)."""
+        return jnp.concatenate([self.transform.forward(self.free), self.fixed])
 
 
 def untied(values: Float[ArrayLike, " n"]) -> Param:
@@ -90,13 +94,17 @@ def retie(
     keys: Int[np.ndarray, "n ..."],
     elem_values: Float[Array, " n"] | None = None,
     free: np.ndarray | None = None,
+    transform: AbstractTransform | None = None,
 ) -> Param:
     """Regroup `param` so elements with equal `keys` share one value.
 
     The value of a new group is the (new or current) value of its first element;
     its trainability is that of its first element unless `free` (per element)
-    overrides it. Free groups come first, in order of first appearance.
+    overrides it. Free groups come first, in order of first appearance, and are
+    stored through `transform` (default: the param's own).
     """
+    if transform is None:
+        transform = param.transform
     keys = np.asarray(keys)
     if elem_values is None:
         elem_values = param.values()
@@ -112,9 +120,10 @@ def retie(
     group_values = elem_values[first[order]]
     n_free = int(group_free.sum())
     return Param(
-        free=group_values[:n_free],
+        free=transform.inverse(group_values[:n_free]),
         fixed=group_values[n_free:],
         ids=Ix(rank[inverse]),
+        transform=transform,
     )
 
 

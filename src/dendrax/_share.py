@@ -11,6 +11,7 @@ import numpy as np
 from ._network import Network, locate, positions
 from ._param import Param, is_param, retie
 from ._select import Selection, Table, edge_table, node_table, resolve
+from ._transform import AbstractTransform
 
 By = None | str | Sequence[str] | Callable[[Table], np.ndarray]
 
@@ -47,7 +48,7 @@ def _keys(net: Network, kind: str, idx: np.ndarray, by: By, who: str) -> np.ndar
     return np.unique(codes, axis=0, return_inverse=True)[1].ravel()
 
 
-def _retie_selected(net, name, where, by, who, make_free: bool):
+def _retie_selected(net, name, where, by, who, make_free: bool, transform=None):
     getter, elems, kind = locate(net, name, who)
     idx = resolve(net, where, who, kind)
     pos = positions(elems, idx, name, who)
@@ -61,7 +62,14 @@ def _retie_selected(net, name, where, by, who, make_free: bool):
     free = param.ids.array < param.n_free
     if make_free:
         free = free | inside
-    return getter, retie(param, full, None, free)
+    new = retie(param, full, None, free, transform)
+    if transform is not None and not isinstance(new.free, jax.core.Tracer):
+        if not np.all(np.isfinite(np.asarray(new.free))):
+            raise ValueError(
+                f"{who}: some current values of {name!r} lie outside the domain of "
+                f"{type(transform).__name__}; set valid values first."
+            )
+    return getter, new
 
 
 def share(
@@ -113,6 +121,7 @@ def make_trainable(
     where: Selection | None = None,
     by: By = None,
     *,
+    transform: AbstractTransform | None = None,
     verbose: bool = True,
 ) -> Network:
     """Tie a parameter like `share` and mark the selected groups trainable.
@@ -120,6 +129,9 @@ def make_trainable(
     **Arguments:**
 
     - `net`, `name`, `where`, `by`: as for `dx.share`.
+    - `transform`: optional `dx.Softplus()`, `dx.Exp()`, `dx.Sigmoid(lo, hi)`:
+      the trainable values of this parameter are then stored unconstrained and
+      mapped through it, so an optimiser cannot leave the domain.
     - `verbose`: print how many trainable values were added and the total.
 
     **Returns:**
@@ -127,7 +139,9 @@ def make_trainable(
     A new network; `dx.partition(net)` then holds exactly its trainable values.
     """
     before = n_trainable(net)
-    getter, param = _retie_selected(net, name, where, by, "make_trainable", True)
+    getter, param = _retie_selected(
+        net, name, where, by, "make_trainable", True, transform
+    )
     new = eqx.tree_at(getter, net, param)
     if verbose:
         after = n_trainable(new)
