@@ -27,6 +27,7 @@ from ._select import (
     edge_table as edge_table,
     node_table as node_table,
     select as select,
+    to_pandas as to_pandas,
 )
 from ._serialise import load as load, save as save
 from ._share import (

@@ -263,6 +263,13 @@ class Network(eqx.Module):
         return int(self.nodes.cell.array.max()) + 1
 
     @property
+    def edges(self):
+        """The edge table (`dx.edge_table(net)`): one row per synapse."""
+        from ._select import edge_table
+
+        return edge_table(self)
+
+    @property
     def n_edges(self) -> int:
         """Number of synapses (edges) over all projections."""
         return sum(len(p) for p in self.synapses)

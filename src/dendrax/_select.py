@@ -36,6 +36,30 @@ class Table:
         """All columns as a dict (copies)."""
         return {k: v.copy() for k, v in self._columns.items()}
 
+    def __repr__(self) -> str:
+        return f"Table({len(self)} rows; columns {list(self._columns)})"
+
+
+def to_pandas(table: Table):
+    """A `pandas.DataFrame` of a node or edge table, for inspection only.
+
+    **Arguments:**
+
+    - `table`: `dx.node_table(net)`, `dx.edge_table(net)` or `net.edges`.
+
+    **Returns:**
+
+    A DataFrame with one column per table column (pandas must be installed).
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            "dx.to_pandas needs pandas: pip install pandas (dendrax itself does "
+            "not depend on it)."
+        ) from None
+    return pd.DataFrame(table.columns())
+
 
 class Selection(eqx.Module):
     """Sorted, unique indices of selected nodes (compartments) or edges.
