@@ -46,7 +46,8 @@ def connect(
     - `net`: the network.
     - `pre`, `post`: node `Selection`s; their cells form the two populations.
     - `synapse`: an instance of a `dx.synapses.AbstractSynapse` subclass; its field
-      values (scalars, or one per new edge in canonical order) are the parameters.
+      values (scalars, or one per new edge, in the order of the pairs the rule
+      returns) are the parameters; they follow their edges into canonical order.
     - `rule`: a `dx.conn` rule; default `dx.conn.AllToAll()`.
     - `key`: a `jax.random` key, needed by random rules.
     - `name`: the projection's name (default: the synapse class name). Edges added

@@ -1,5 +1,6 @@
 """Shared jaxtyping aliases."""
 
+from collections.abc import Sequence
 from typing import TypeAlias
 
 import numpy as np
@@ -8,4 +9,4 @@ from jaxtyping import ArrayLike, Float
 RealScalarLike: TypeAlias = float | int | Float[ArrayLike, ""]
 # A concrete Python or NumPy number (it fixes shapes, so it must not be traced).
 Number: TypeAlias = float | int | np.floating | np.integer
-FloatValues: TypeAlias = float | int | Float[ArrayLike, "..."]
+FloatValues: TypeAlias = float | int | Sequence[float | int] | Float[ArrayLike, "..."]

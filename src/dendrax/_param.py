@@ -119,8 +119,19 @@ def retie(
     rank[order] = np.arange(len(order))
     group_values = elem_values[first[order]]
     n_free = int(group_free.sum())
+    free_values = transform.inverse(group_values[:n_free])
+    if not isinstance(transform, Identity):
+        bad = ~jnp.all(jnp.isfinite(free_values))
+        message = (
+            f"a trainable value lies outside the domain of {type(transform).__name__}"
+            "; give values inside it (or change the transform)."
+        )
+        if isinstance(bad, jax.core.Tracer):
+            free_values = eqx.error_if(free_values, bad, message)
+        elif bad:
+            raise ValueError(message)
     return Param(
-        free=transform.inverse(group_values[:n_free]),
+        free=free_values,
         fixed=group_values[n_free:],
         ids=Ix(rank[inverse]),
         transform=transform,

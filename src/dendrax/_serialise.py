@@ -1,17 +1,28 @@
 """Saving and loading networks with equinox serialisation (no pickle)."""
 
+import hashlib
 from pathlib import Path
 
 import equinox as eqx
+import jax
+import numpy as np
 from jaxtyping import PyTree
+
+
+def _fingerprint(tree: PyTree) -> np.ndarray:
+    # The tree structure includes every static field (morphology, edges, tie
+    # ids), so equal fingerprints mean the saved values land where they belong.
+    text = str(jax.tree.structure(tree)).encode()
+    return np.frombuffer(hashlib.sha256(text).digest(), dtype=np.uint8).copy()
 
 
 def save(path: str | Path, tree: PyTree) -> None:
     """Write the numeric values of a network (or params tree) to `path`.
 
-    Only array leaves are written (`eqx.tree_serialise_leaves`); the structure -
-    morphology, connectivity, which values are tied and trainable - is code, so
-    rebuild it the same way and pass it to `dx.load`.
+    Array leaves are written with `eqx.tree_serialise_leaves`, after a
+    fingerprint of the tree's structure. The structure itself - morphology,
+    connectivity, which values are tied and trainable - is code: rebuild it the
+    same way and pass it to `dx.load`.
 
     **Arguments:**
 
@@ -22,7 +33,7 @@ def save(path: str | Path, tree: PyTree) -> None:
 
     Nothing.
     """
-    eqx.tree_serialise_leaves(path, tree)
+    eqx.tree_serialise_leaves(path, (_fingerprint(tree), tree))
 
 
 def load(path: str | Path, like: PyTree) -> PyTree:
@@ -36,6 +47,19 @@ def load(path: str | Path, like: PyTree) -> PyTree:
 
     **Returns:**
 
-    `like` with the saved values. Raises if the structure or shapes differ.
+    `like` with the saved values. Raises `ValueError` if the structure (including
+    ties) or the shapes differ.
     """
-    return eqx.tree_deserialise_leaves(path, like)
+    expected = _fingerprint(like)
+    with open(path, "rb") as f:
+        try:
+            saved, tree = eqx.tree_deserialise_leaves(f, (expected, like))
+        except Exception as e:  # shape or dtype mismatch inside equinox
+            raise ValueError(f"load: {path} does not fit `like`: {e}") from None
+        trailing = f.read(1)
+    if trailing or not np.array_equal(np.asarray(saved), expected):
+        raise ValueError(
+            f"load: {path} was saved from a differently structured tree (other "
+            "cells, edges, ties or trainable values); rebuild `like` the same way."
+        )
+    return tree

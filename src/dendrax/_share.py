@@ -62,14 +62,17 @@ def _retie_selected(net, name, where, by, who, make_free: bool, transform=None):
     free = param.ids.array < param.n_free
     if make_free:
         free = free | inside
-    new = retie(param, full, None, free, transform)
-    if transform is not None and not isinstance(new.free, jax.core.Tracer):
-        if not np.all(np.isfinite(np.asarray(new.free))):
-            raise ValueError(
-                f"{who}: some current values of {name!r} lie outside the domain of "
-                f"{type(transform).__name__}; set valid values first."
-            )
-    return getter, new
+    free_outside = free & ~inside
+    if transform is not None and transform != param.transform and free_outside.any():
+        raise ValueError(
+            f"{who}: {name!r} already has trainable values under "
+            f"{type(param.transform).__name__}; one parameter has one transform, so "
+            "pass the same transform (or none)."
+        )
+    try:
+        return getter, retie(param, full, None, free, transform)
+    except ValueError as e:
+        raise ValueError(f"{who}({name!r}): {e}") from None
 
 
 def share(

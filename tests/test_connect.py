@@ -1,0 +1,373 @@
+"""`dx.connect`, the `dx.conn` rules and the edge table (no simulation)."""
+
+import jax
+import numpy as np
+import pytest
+
+import dendrax as dx
+
+CELL = dx.Cell(dx.Branch(dx.Compartment(), ncomp=2), parents=[-1, 0])
+NCOMP = 4  # compartments per cell
+
+
+def _net(n):
+    return dx.Network([CELL] * n)
+
+
+def _cells(net, ids):
+    return dx.select(net, cell=list(ids))
+
+
+def _pairs(net):
+    t = dx.edge_table(net)
+    return list(zip(t.pre_cell.tolist(), t.post_cell.tolist()))
+
+
+# --- rules -------------------------------------------------------------------------
+
+
+def test_all_to_all_with_and_without_self_connections():
+    net = _net(4)
+    pre, post = _cells(net, [0, 1, 2]), _cells(net, [1, 2, 3])
+    full = dx.connect(net, pre, post, dx.synapses.Ionotropic())
+    assert full.n_edges == 9
+    assert sorted(_pairs(full)) == [(i, j) for i in (0, 1, 2) for j in (1, 2, 3)]
+    no_self = dx.connect(
+        net,
+        pre,
+        post,
+        dx.synapses.Ionotropic(),
+        dx.conn.AllToAll(self_connections=False),
+    )
+    assert no_self.n_edges == 7
+    assert all(i != j for i, j in _pairs(no_self))
+    assert set(_pairs(no_self)) == set(_pairs(full)) - {(1, 1), (2, 2)}
+
+
+def test_one_to_one_pairs_cells_in_id_order():
+    net = _net(6)
+    out = dx.connect(
+        net,
+        _cells(net, [0, 1, 2]),
+        _cells(net, [5, 3, 4]),
+        dx.synapses.Ionotropic(),
+        dx.conn.OneToOne(),
+    )
+    assert _pairs(out) == [(0, 3), (1, 4), (2, 5)]
+
+
+def test_bernoulli_edge_count_is_binomial_and_reproducible():
+    net = _net(80)
+    pre, post = _cells(net, range(40)), _cells(net, range(40, 80))
+    rule = dx.conn.Bernoulli(p=0.3)
+    key = jax.random.key(1234)
+    a = dx.connect(net, pre, post, dx.synapses.Ionotropic(), rule, key=key)
+    n, p = 40 * 40, 0.3
+    sigma = np.sqrt(n * p * (1 - p))
+    assert abs(a.n_edges - n * p) < 4 * sigma, a.n_edges
+    t = dx.edge_table(a)
+    assert np.all(t.pre_cell < 40) and np.all(t.post_cell >= 40)
+    assert len(set(_pairs(a))) == a.n_edges  # no duplicated pair
+    # Same key, same edges; another key, other edges.
+    b = dx.connect(net, pre, post, dx.synapses.Ionotropic(), rule, key=key)
+    assert _pairs(a) == _pairs(b)
+    c = dx.connect(
+        net, pre, post, dx.synapses.Ionotropic(), rule, key=jax.random.key(99)
+    )
+    assert _pairs(a) != _pairs(c)
+
+
+def test_bernoulli_extremes_and_self_connections():
+    net = _net(6)
+    everyone = dx.select(net)
+    key = jax.random.key(0)
+    none = dx.connect(
+        net,
+        everyone,
+        everyone,
+        dx.synapses.Ionotropic(),
+        dx.conn.Bernoulli(p=0.0),
+        key=key,
+    )
+    assert none.n_edges == 0
+    allp = dx.connect(
+        net,
+        everyone,
+        everyone,
+        dx.synapses.Ionotropic(),
+        dx.conn.Bernoulli(p=1.0, self_connections=False),
+        key=key,
+    )
+    assert allp.n_edges == 30
+    assert all(i != j for i, j in _pairs(allp))
+
+
+def test_from_ids_gives_exactly_the_listed_pairs():
+    net = _net(5)
+    rule = dx.conn.FromIds(pre=[3, 0, 1, 0], post=[4, 2, 2, 4])
+    out = dx.connect(
+        net, _cells(net, [0, 1, 3]), _cells(net, [2, 4]), dx.synapses.Ionotropic(), rule
+    )
+    assert sorted(_pairs(out)) == [(0, 2), (0, 4), (1, 2), (3, 4)]
+
+
+# --- canonical order, values, merging ----------------------------------------------
+
+
+def test_edges_are_in_canonical_order_and_values_follow_their_pairs():
+    net = _net(5)
+    rule = dx.conn.FromIds(pre=[3, 0, 1, 0], post=[4, 4, 2, 2])
+    gS = np.array([34.0, 4.0, 12.0, 2.0])  # one per listed pair (pre * 10 + post)
+    out = dx.connect(
+        net,
+        _cells(net, [0, 1, 3]),
+        _cells(net, [2, 4]),
+        dx.synapses.Ionotropic(gS=gS),
+        rule,
+    )
+    t = dx.edge_table(out)
+    order = np.lexsort((t.post_node, t.pre_node))
+    np.testing.assert_array_equal(order, np.arange(out.n_edges))
+    assert _pairs(out) == [(0, 2), (0, 4), (1, 2), (3, 4)]
+    np.testing.assert_array_equal(
+        dx.get(out, "Ionotropic.gS"), 10.0 * t.pre_cell + t.post_cell
+    )
+
+
+def test_same_name_merges_sorted_and_keeps_values():
+    net = _net(5)
+    a = dx.connect(
+        net,
+        _cells(net, [0, 2]),
+        _cells(net, [3]),
+        dx.synapses.Ionotropic(gS=np.array([1.0, 3.0])),
+    )
+    b = dx.connect(
+        a,
+        _cells(a, [1]),
+        _cells(a, [3, 4]),
+        dx.synapses.Ionotropic(gS=np.array([2.0, 2.5]), e_syn=-80.0),
+    )
+    assert len(b.synapses) == 1 and b.n_edges == 4
+    assert _pairs(b) == [(0, 3), (1, 3), (1, 4), (2, 3)]
+    np.testing.assert_array_equal(dx.get(b, "Ionotropic.gS"), [1.0, 2.0, 2.5, 3.0])
+    np.testing.assert_array_equal(
+        dx.get(b, "Ionotropic.e_syn"), [0.0, -80.0, -80.0, 0.0]
+    )
+    assert set(dx.edge_table(b).projection) == {"Ionotropic"}
+
+
+def test_merge_keeps_ties_and_trainability_of_old_edges():
+    net = _net(6)
+    a = dx.connect(
+        net, _cells(net, [0, 2]), _cells(net, [4, 5]), dx.synapses.Ionotropic(gS=0.5)
+    )
+    a = dx.make_trainable(a, "Ionotropic.gS", verbose=False)  # one shared value
+    b = dx.connect(a, _cells(a, [1, 3]), _cells(a, [4]), dx.synapses.Ionotropic(gS=0.7))
+    assert dx.n_trainable(b) == 1
+    t = dx.edge_table(b)
+    old = np.isin(t.pre_cell, [0, 2])
+    gS = b.synapses[0].synapse.gS
+    ids = gS.ids.array
+    assert len(np.unique(ids[old])) == 1 and ids[old][0] < gS.n_free
+    assert np.all(ids[~old] >= gS.n_free)
+    np.testing.assert_array_equal(dx.get(b, "Ionotropic.gS"), np.where(old, 0.5, 0.7))
+
+
+def test_named_projection_is_separate():
+    net = _net(4)
+    a = dx.connect(net, _cells(net, [0]), _cells(net, [2, 3]), dx.synapses.Ionotropic())
+    b = dx.connect(
+        a,
+        _cells(a, [1]),
+        _cells(a, [2, 3]),
+        dx.synapses.Ionotropic(gS=7e-4, e_syn=-80.0),
+        name="inh",
+    )
+    assert [p.name for p in b.synapses] == ["Ionotropic", "inh"]
+    assert "inh.gS" in b.param_names() and "inh.e_syn" in b.param_names()
+    np.testing.assert_array_equal(dx.get(b, "inh.gS"), [7e-4, 7e-4])
+    np.testing.assert_array_equal(dx.get(b, "Ionotropic.gS"), [1e-4, 1e-4])
+    t = dx.edge_table(b)
+    assert t.projection.tolist() == ["Ionotropic", "Ionotropic", "inh", "inh"]
+    assert t.pre_cell.tolist() == [0, 0, 1, 1]
+    np.testing.assert_array_equal(t.index, np.arange(4))
+    # setting one projection leaves the other alone
+    c = dx.set(b, "inh.gS", 1.0)
+    np.testing.assert_array_equal(dx.get(c, "Ionotropic.gS"), [1e-4, 1e-4])
+    # and a different class under an existing name is refused
+    with pytest.raises(ValueError, match="holds Ionotropic synapses"):
+        dx.connect(
+            b, _cells(b, [0]), _cells(b, [1]), dx.synapses.TanhRate(), name="inh"
+        )
+
+
+def test_sites_are_first_selected_compartment_of_each_cell():
+    net = _net(3)
+    pre = dx.select(net, cell=[0, 1], branch=1)
+    post = dx.select(net, cell=2, comp=1)
+    out = dx.connect(net, pre, post, dx.synapses.Ionotropic())
+    t = dx.edge_table(out)
+    np.testing.assert_array_equal(t.pre_branch, [1, 1])
+    np.testing.assert_array_equal(t.pre_comp, [0, 0])
+    np.testing.assert_array_equal(t.pre_node, [0 * NCOMP + 2, 1 * NCOMP + 2])
+    np.testing.assert_array_equal(t.post_branch, [0, 0])
+    np.testing.assert_array_equal(t.post_comp, [1, 1])
+    np.testing.assert_array_equal(t.post_node, [2 * NCOMP + 1] * 2)
+    p = out.synapses[0]
+    np.testing.assert_array_equal(p.pre.array, t.pre_node)
+    np.testing.assert_array_equal(p.post.array, t.post_node)
+
+
+def test_edge_table_group_columns():
+    net = _net(4)
+    net = dx.add_group(net, "exc", dx.select(net, cell=[0, 1]))
+    net = dx.add_group(net, "inh", dx.select(net, cell=2))
+    net = dx.connect(
+        net, dx.select(net), dx.select(net, cell=[0, 3]), dx.synapses.Ionotropic()
+    )
+    t = dx.edge_table(net)
+    names = {0: "exc", 1: "exc", 2: "inh", 3: ""}
+    assert t.pre_group.tolist() == [names[c] for c in t.pre_cell]
+    assert t.post_group.tolist() == [names[c] for c in t.post_cell]
+    assert len(t) == 8
+    sel = dx.select(net, edges=lambda e: e.pre_group == "exc")
+    np.testing.assert_array_equal(
+        sel.indices, np.flatnonzero(np.isin(t.pre_cell, [0, 1]))
+    )
+    assert sel.kind == "edges"
+
+
+def test_connect_does_not_mutate_input():
+    net = _net(2)
+    out = dx.connect(net, _cells(net, [0]), _cells(net, [1]), dx.synapses.Ionotropic())
+    assert net.n_edges == 0 and out.n_edges == 1
+
+
+# --- errors ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def net():
+    return _net(4)
+
+
+def test_connect_empty_selection(net):
+    empty = _cells(net, [0]) & _cells(net, [1])  # a Selection with no indices
+    assert len(empty) == 0
+    with pytest.raises(ValueError, match="empty selection"):
+        dx.connect(net, empty, _cells(net, [2]), dx.synapses.Ionotropic())
+    with pytest.raises(ValueError, match="empty selection"):
+        dx.connect(net, _cells(net, [2]), empty, dx.synapses.Ionotropic())
+    with pytest.raises(ValueError, match="is empty"):
+        dx.select(net, cell=7)
+
+
+def test_connect_with_edge_selection(net):
+    net = dx.connect(net, _cells(net, [0]), _cells(net, [1]), dx.synapses.Ionotropic())
+    with pytest.raises(ValueError, match="needs a selection of nodes"):
+        dx.connect(
+            net, dx.select(net, edges="all"), _cells(net, [1]), dx.synapses.Ionotropic()
+        )
+
+
+def test_one_to_one_unequal_sizes(net):
+    with pytest.raises(ValueError, match="OneToOne needs populations of equal size"):
+        dx.connect(
+            net,
+            _cells(net, [0, 1]),
+            _cells(net, [2]),
+            dx.synapses.Ionotropic(),
+            dx.conn.OneToOne(),
+        )
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_bernoulli_p_outside_unit_interval(p):
+    with pytest.raises(ValueError, match=r"p must lie in \[0, 1\]"):
+        dx.conn.Bernoulli(p=p)
+
+
+def test_bernoulli_without_key(net):
+    with pytest.raises(ValueError, match="key="):
+        dx.connect(
+            net,
+            _cells(net, [0]),
+            _cells(net, [1]),
+            dx.synapses.Ionotropic(),
+            dx.conn.Bernoulli(p=0.5),
+        )
+
+
+def test_from_ids_cell_not_in_selection(net):
+    with pytest.raises(ValueError, match=r"pre cells \[3\] are not in the presynaptic"):
+        dx.connect(
+            net,
+            _cells(net, [0, 1]),
+            _cells(net, [2]),
+            dx.synapses.Ionotropic(),
+            dx.conn.FromIds([0, 3], [2, 2]),
+        )
+    with pytest.raises(
+        ValueError, match=r"post cells \[1\] are not in the postsynaptic"
+    ):
+        dx.connect(
+            net,
+            _cells(net, [0, 1]),
+            _cells(net, [2]),
+            dx.synapses.Ionotropic(),
+            dx.conn.FromIds([0, 1], [2, 1]),
+        )
+
+
+def test_from_ids_unequal_lengths():
+    with pytest.raises(ValueError, match="FromIds: pre and post"):
+        dx.conn.FromIds([0, 1], [2])
+
+
+def test_connect_non_synapse(net):
+    with pytest.raises(TypeError, match="synapse"):
+        dx.connect(net, _cells(net, [0]), _cells(net, [1]), dx.channels.HH())
+
+
+def test_projection_name_collides_with_channel(net):
+    net = dx.insert(net, dx.channels.HH())
+    with pytest.raises(ValueError, match="'HH' is taken by a channel"):
+        dx.connect(
+            net, _cells(net, [0]), _cells(net, [1]), dx.synapses.Ionotropic(), name="HH"
+        )
+
+
+def test_projection_name_must_be_identifier(net):
+    with pytest.raises(ValueError, match="name must be an identifier"):
+        dx.connect(
+            net,
+            _cells(net, [0]),
+            _cells(net, [1]),
+            dx.synapses.Ionotropic(),
+            name="my syn",
+        )
+
+
+def test_per_edge_values_of_wrong_length(net):
+    with pytest.raises(ValueError, match="'gS' has shape"):
+        dx.connect(
+            net,
+            _cells(net, [0, 1]),
+            _cells(net, [2]),
+            dx.synapses.Ionotropic(gS=np.array([1.0, 2.0, 3.0])),
+        )
+
+
+def test_select_edges_combined_with_cell(net):
+    net = dx.connect(net, _cells(net, [0]), _cells(net, [1]), dx.synapses.Ionotropic())
+    with pytest.raises(ValueError, match="edges= cannot be combined with cell"):
+        dx.select(net, cell=0, edges="all")
+
+
+def test_select_edges_without_edges_or_out_of_range(net):
+    with pytest.raises(ValueError, match="no edges"):
+        dx.select(net, edges="all")
+    net = dx.connect(net, _cells(net, [0]), _cells(net, [1]), dx.synapses.Ionotropic())
+    with pytest.raises(ValueError, match="outside"):
+        dx.select(net, edges=[3])
