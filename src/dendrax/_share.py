@@ -97,7 +97,9 @@ def share(
     **Returns:**
 
     A new network. Each new group takes the current value of its first element;
-    a group is trainable if its first element was.
+    a group is trainable if its first element was. A `Param`'s free values are
+    ordered by the first element (node or edge index) of each group, so the
+    layout of `dx.partition`'s params is fixed by the network, not by call order.
     """
     getter, param = _retie_selected(net, name, where, by, "share", make_free=False)
     return eqx.tree_at(getter, net, param)
