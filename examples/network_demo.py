@@ -58,8 +58,9 @@ def main():
     start = time.perf_counter()
     teacher = build(TEACHER)
     student = build(START)
-    edges = dx.to_pandas(student.edges)
-    print(edges[["pre_cell", "post_cell", "pre_node", "post_node"]].T)
+    edges = student.edges  # a dx.Table; dx.to_pandas(edges) if pandas is installed
+    for column in ("pre_cell", "post_cell", "pre_node", "post_node"):
+        print(f"{column:>9}: {getattr(edges, column)}")
 
     stimuli = [  # the presynaptic cells fire one after the other
         dx.Stimulus(
