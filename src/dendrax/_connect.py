@@ -11,7 +11,7 @@ from ._network import Network, Projection, param_fields, parametrize
 from ._param import Param, retie
 from ._select import Selection, resolve
 from ._static import Ix
-from .conn import AbstractRule, AllToAll
+from .conn import AbstractRule, AllToAll, Init
 from .synapses.base import AbstractSynapse
 
 
@@ -46,8 +46,12 @@ def connect(
     - `net`: the network.
     - `pre`, `post`: node `Selection`s; their cells form the two populations.
     - `synapse`: an instance of a `dx.synapses.AbstractSynapse` subclass; its field
-      values (scalars, or one per new edge, in the order of the pairs the rule
-      returns) are the parameters; they follow their edges into canonical order.
+      values are the parameters, each in one of three storage forms: a scalar, a
+      vector with one value per new edge (in the order of the pairs the rule
+      returns; values follow their edges into canonical order), or a dense
+      `(n_pre, n_post)` matrix over the two populations (cells in increasing id
+      order), read at the edges. A `dx.conn.Init` draws any of the three from a
+      `jax.nn.initializers` function.
     - `rule`: a `dx.conn` rule; default `dx.conn.AllToAll()`.
     - `key`: a `jax.random` key, needed by random rules.
     - `name`: the projection's name (default: the synapse class name). Edges added
@@ -71,10 +75,14 @@ def connect(
     pre_cells, pre_site = _population(net, pre, "pre")
     post_cells, post_site = _population(net, post, "post")
     pre_ids, post_ids = rule.sample(pre_cells, post_cells, key)
-    pre_nodes = pre_site[np.searchsorted(pre_cells, pre_ids)]
-    post_nodes = post_site[np.searchsorted(post_cells, post_ids)]
+    rows, cols = (
+        np.searchsorted(pre_cells, pre_ids),
+        np.searchsorted(post_cells, post_ids),
+    )
+    pre_nodes, post_nodes = pre_site[rows], post_site[cols]
     order = np.lexsort((post_nodes, pre_nodes))
     pre_nodes, post_nodes = pre_nodes[order], post_nodes[order]
+    synapse = _per_edge(synapse, rows, cols, (len(pre_cells), len(post_cells)))
     model = parametrize(synapse, len(pre_nodes), "connect", "new edge")
     if order.size:
         model = eqx.tree_at(
@@ -103,6 +111,33 @@ def connect(
             )
         projections[same[0]] = _join(old, new)
     return eqx.tree_at(lambda n: n.synapses, net, tuple(projections))
+
+
+def _per_edge(synapse, rows, cols, shape) -> AbstractSynapse:
+    """Resolve `Init` values and (n_pre, n_post) matrices to per-edge values."""
+    fields = param_fields(synapse)
+    values = []
+    for f in fields:
+        value = getattr(synapse, f)
+        if isinstance(value, Init):
+            size = {"scalar": (), "vector": (len(rows),), "matrix": shape}[value.form]
+            value = value.initializer(value.key, size)
+        value = jnp.asarray(value, dtype=float)
+        if value.ndim == 2:
+            if value.shape != shape:
+                raise ValueError(
+                    f"connect: {f} is a matrix of shape {value.shape}, but the "
+                    f"populations are {shape[0]} presynaptic x {shape[1]} "
+                    f"postsynaptic cells; give a {shape} matrix."
+                )
+            value = value[rows, cols]
+        values.append(value)
+    return eqx.tree_at(
+        lambda m: [getattr(m, f) for f in fields],
+        synapse,
+        values,
+        is_leaf=lambda x: x is None,
+    )
 
 
 def _permute(p: Param, order: np.ndarray) -> Param:

@@ -5,7 +5,14 @@ import abc
 import equinox as eqx
 from jaxtyping import Array, Float
 
+from .._custom_types import FloatValues
+from ..conn.init import Init
+
 State = dict[str, Float[Array, " edge"]]
+
+# A synapse field before `connect`: a scalar, a per-edge vector, an
+# (n_pre, n_post) matrix, or an initializer that draws one of them.
+SynapseValues = FloatValues | Init
 
 
 class AbstractSynapse(eqx.Module):

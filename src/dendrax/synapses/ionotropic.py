@@ -2,8 +2,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._custom_types import FloatValues
-from .base import AbstractSynapse, State
+from .base import AbstractSynapse, State, SynapseValues
 
 
 class Ionotropic(AbstractSynapse):
@@ -22,11 +21,11 @@ class Ionotropic(AbstractSynapse):
     `delta` (mV). **State:** `s` (starts at 0).
     """
 
-    gS: FloatValues = 1e-4
-    e_syn: FloatValues = 0.0
-    k_minus: FloatValues = 0.025
-    v_th: FloatValues = -35.0
-    delta: FloatValues = 10.0
+    gS: SynapseValues = 1e-4
+    e_syn: SynapseValues = 0.0
+    k_minus: SynapseValues = 0.025
+    v_th: SynapseValues = -35.0
+    delta: SynapseValues = 10.0
 
     def init_state(
         self, v_pre: Float[Array, " edge"], v_post: Float[Array, " edge"]

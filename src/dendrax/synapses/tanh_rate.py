@@ -1,8 +1,7 @@
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._custom_types import FloatValues
-from .base import AbstractSynapse, State
+from .base import AbstractSynapse, State, SynapseValues
 
 
 class TanhRate(AbstractSynapse):
@@ -16,9 +15,9 @@ class TanhRate(AbstractSynapse):
     **Parameters:** `gS` (nA), `x_offset` (mV), `slope` (1/mV).
     """
 
-    gS: FloatValues = 1e-4
-    x_offset: FloatValues = -70.0
-    slope: FloatValues = 1.0
+    gS: SynapseValues = 1e-4
+    x_offset: SynapseValues = -70.0
+    slope: SynapseValues = 1.0
 
     def init_state(
         self, v_pre: Float[Array, " edge"], v_post: Float[Array, " edge"]

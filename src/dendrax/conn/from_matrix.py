@@ -1,0 +1,106 @@
+import equinox as eqx
+import numpy as np
+from jaxtyping import Int, PRNGKeyArray
+
+from .._static import Ix
+from .base import AbstractRule
+
+
+def from_matrix(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nonzero entries of a dense `(n_pre, n_post)` matrix as edges.
+
+    **Arguments:**
+
+    - `matrix`: weights (or a boolean mask); entry `[i, j]` is pre i → post j.
+
+    **Returns:**
+
+    `(pre, post, values)`: row and column indices of the nonzero entries and
+    their values, in canonical edge order (by pre, then post).
+    """
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2:
+        raise ValueError(f"from_matrix: matrix must be 2-d, got shape {matrix.shape}.")
+    pre, post = np.nonzero(matrix)  # row-major: sorted by pre, then post
+    return pre, post, matrix[pre, post]
+
+
+def to_matrix(pre, post, values, shape: tuple[int, int]) -> np.ndarray:
+    """A dense `(n_pre, n_post)` matrix from edges (the inverse of `from_matrix`).
+
+    **Arguments:**
+
+    - `pre`, `post`: edge endpoints (row and column indices).
+    - `values`: one value per edge, or a scalar (e.g. `True` for a mask).
+    - `shape`: `(n_pre, n_post)`.
+
+    **Returns:**
+
+    The matrix; entries without an edge are zero, and parallel edges add up.
+    """
+    pre, post = np.asarray(pre), np.asarray(post)
+    values = np.broadcast_to(np.asarray(values), pre.shape)
+    out = np.zeros(shape, dtype=np.result_type(values, np.float64))
+    if values.dtype == bool:
+        out = np.zeros(shape, dtype=bool)
+        out[pre, post] = values
+        return out
+    np.add.at(out, (pre, post), values)
+    return out
+
+
+def to_csr(pre, post, n_pre: int) -> tuple[np.ndarray, np.ndarray]:
+    """Compressed sparse rows of an edge list sorted by pre.
+
+    **Arguments:**
+
+    - `pre`, `post`: edge endpoints in canonical order (sorted by pre).
+    - `n_pre`: number of presynaptic rows.
+
+    **Returns:**
+
+    `(indptr, indices)`: the targets of row `i` are `indices[indptr[i]:indptr[i+1]]`.
+    """
+    pre, post = np.asarray(pre), np.asarray(post)
+    if np.any(np.diff(pre) < 0):
+        raise ValueError("to_csr: edges must be sorted by pre (canonical order).")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(pre, minlength=n_pre))])
+    return indptr, post.copy()
+
+
+class FromMatrix(AbstractRule):
+    """Edges at the nonzero entries of a `(n_pre, n_post)` matrix over the two
+    populations (cells in increasing id order).
+
+    **Arguments:**
+
+    - `matrix`: a boolean mask or weights; entry `[i, j]` connects the i-th
+      presynaptic cell to the j-th postsynaptic cell. To use weights as a
+      synapse parameter, pass the same matrix as that field's value.
+    """
+
+    mask: Ix = eqx.field(static=True)
+
+    def __init__(self, matrix):
+        matrix = np.asarray(matrix)
+        if matrix.ndim != 2:
+            raise ValueError(
+                f"FromMatrix: matrix must be 2-d (n_pre, n_post), got {matrix.shape}."
+            )
+        self.mask = Ix(matrix != 0)
+
+    def sample(
+        self,
+        pre: Int[np.ndarray, " n_pre"],
+        post: Int[np.ndarray, " n_post"],
+        key: PRNGKeyArray | None,
+    ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
+        shape = self.mask.array.shape
+        if shape != (len(pre), len(post)):
+            raise ValueError(
+                f"FromMatrix: the matrix has shape {shape} but the populations have "
+                f"{len(pre)} presynaptic and {len(post)} postsynaptic cells; give an "
+                f"({len(pre)}, {len(post)}) matrix."
+            )
+        rows, cols = np.nonzero(self.mask.array)
+        return pre[rows], post[cols]
