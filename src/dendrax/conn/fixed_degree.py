@@ -17,7 +17,7 @@ class FixedInDegree(AbstractRule):
       (default True).
     """
 
-    k: int = eqx.field(static=True)
+    k: int | np.integer = eqx.field(static=True)
     self_connections: bool = eqx.field(static=True, default=True)
 
     def __check_init__(self):
@@ -44,7 +44,7 @@ class FixedOutDegree(AbstractRule):
       (default True).
     """
 
-    k: int = eqx.field(static=True)
+    k: int | np.integer = eqx.field(static=True)
     self_connections: bool = eqx.field(static=True, default=True)
 
     def __check_init__(self):
@@ -61,7 +61,7 @@ class FixedOutDegree(AbstractRule):
 
 
 def _check_k(k, name: str) -> None:
-    if not isinstance(k, int | np.integer) or k < 0:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
         raise ValueError(f"{name}: k must be a non-negative integer, got {k!r}.")
 
 

@@ -62,6 +62,11 @@ def to_csr(pre, post, n_pre: int) -> tuple[np.ndarray, np.ndarray]:
     `(indptr, indices)`: the targets of row `i` are `indices[indptr[i]:indptr[i+1]]`.
     """
     pre, post = np.asarray(pre), np.asarray(post)
+    if pre.size and (pre.min() < 0 or pre.max() >= n_pre):
+        raise ValueError(
+            f"to_csr: pre indices must lie in [0, {n_pre}), got {pre.min()}.."
+            f"{pre.max()}; pass the number of presynaptic rows as n_pre."
+        )
     if np.any(np.diff(pre) < 0):
         raise ValueError("to_csr: edges must be sorted by pre (canonical order).")
     indptr = np.concatenate([[0], np.cumsum(np.bincount(pre, minlength=n_pre))])
@@ -99,7 +104,7 @@ class FromMatrix(AbstractRule):
         if shape != (len(pre), len(post)):
             raise ValueError(
                 f"FromMatrix: the matrix has shape {shape} but the populations have "
-                f"{len(pre)} presynaptic and {len(post)} postsynaptic cells; give an "
+                f"{len(pre)} presynaptic and {len(post)} postsynaptic cells; give a "
                 f"({len(pre)}, {len(post)}) matrix."
             )
         rows, cols = np.nonzero(self.mask.array)

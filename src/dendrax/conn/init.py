@@ -17,6 +17,7 @@ class Init(eqx.Module):
     - `form`: "scalar" (one value for all edges, shape `()`), "vector" (one per
       edge, shape `(n_edges,)`, canonical order) or "matrix" (shape
       `(n_pre, n_post)` over the two populations, read at the edges).
+      Fan-based initializers (glorot, he, ...) need the 2-d "matrix" form.
     """
 
     initializer: Callable = eqx.field(static=True)
