@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
-from ._network import Network, Projection, param_fields, parametrize
-from ._param import Param, retie
+from ._network import Network, Projection, map_params, parametrize
+from ._param import concat, take
 from ._select import Selection, resolve
 from ._static import Ix
 from .conn import AbstractRule, AllToAll, Init
@@ -85,11 +85,7 @@ def connect(
     synapse = _per_edge(synapse, rows, cols, (len(pre_cells), len(post_cells)))
     model = parametrize(synapse, len(pre_nodes), "connect", "new edge")
     if order.size:
-        model = eqx.tree_at(
-            lambda m: [getattr(m, f) for f in param_fields(m)],
-            model,
-            [_permute(getattr(model, f), order) for f in param_fields(model)],
-        )
+        model = map_params(lambda _, p: take(p, order), model)
     name = type(synapse).__name__ if name is None else name
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"connect: name must be an identifier, got {name!r}.")
@@ -115,52 +111,31 @@ def connect(
 
 def _per_edge(synapse, rows, cols, shape) -> AbstractSynapse:
     """Resolve `Init` values and (n_pre, n_post) matrices to per-edge values."""
-    fields = param_fields(synapse)
-    values = []
-    for f in fields:
-        value = getattr(synapse, f)
+
+    def per_edge(name, value):
         if isinstance(value, Init):
             size = {"scalar": (), "vector": (len(rows),), "matrix": shape}[value.form]
             value = value.initializer(value.key, size)
         value = jnp.asarray(value, dtype=float)
-        if value.ndim == 2:
-            if value.shape != shape:
-                raise ValueError(
-                    f"connect: {f} is a matrix of shape {value.shape}, but the "
-                    f"populations are {shape[0]} presynaptic x {shape[1]} "
-                    f"postsynaptic cells; give a {shape} matrix."
-                )
-            value = value[rows, cols]
-        values.append(value)
-    return eqx.tree_at(
-        lambda m: [getattr(m, f) for f in fields],
-        synapse,
-        values,
-        is_leaf=lambda x: x is None,
-    )
+        if value.ndim != 2:
+            return value
+        if value.shape != shape:
+            raise ValueError(
+                f"connect: {name} is a matrix of shape {value.shape}, but the "
+                f"populations are {shape[0]} presynaptic x {shape[1]} postsynaptic "
+                f"cells; give a {shape} matrix."
+            )
+        return value[rows, cols]
 
-
-def _permute(p: Param, order: np.ndarray) -> Param:
-    return retie(
-        p, p.ids.array[order], p.values()[order], (p.ids.array < p.n_free)[order]
-    )
+    return map_params(per_edge, synapse)
 
 
 def _join(old: Projection, new: Projection) -> Projection:
+    """Both edge lists in one projection, in canonical order."""
     pre = np.concatenate([old.pre.array, new.pre.array])
     post = np.concatenate([old.post.array, new.post.array])
-    order = np.lexsort((post, pre), axis=-1)
-
-    def join(a: Param, b: Param) -> Param:
-        keys = np.concatenate([a.ids.array, a.n_groups + b.ids.array])[order]
-        free = np.concatenate([a.ids.array < a.n_free, b.ids.array < b.n_free])
-        values = jnp.concatenate([a.values(), b.values()])
-        return retie(a, keys, values[order], free[order])
-
-    fields = param_fields(old.synapse)
-    synapse = eqx.tree_at(
-        lambda m: [getattr(m, f) for f in fields],
-        old.synapse,
-        [join(getattr(old.synapse, f), getattr(new.synapse, f)) for f in fields],
+    order = np.lexsort((post, pre))
+    synapse = map_params(
+        lambda _, a, b: take(concat(a, b), order), old.synapse, new.synapse
     )
     return Projection(synapse, Ix(pre[order]), Ix(post[order]), old.name)

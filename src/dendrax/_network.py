@@ -12,7 +12,7 @@ from jaxtyping import Array, Float
 
 from ._custom_types import FloatValues
 from ._morphology import Cell, coordinates
-from ._param import Param, retie, set_values, untied
+from ._param import Param, concat, set_values, take, untied
 from ._select import Selection, resolve
 from ._static import Ix
 from .channels.base import AbstractChannel
@@ -175,6 +175,18 @@ def param_fields(model: eqx.Module) -> list[str]:
     ]
 
 
+def map_params(fn, model: eqx.Module, *others: eqx.Module) -> eqx.Module:
+    """`model` with each parameter field `f` replaced by
+    `fn(f, model.f, *(o.f for o in others))`."""
+    fields = param_fields(model)
+    return eqx.tree_at(
+        lambda m: [getattr(m, f) for f in fields],
+        model,
+        [fn(f, getattr(model, f), *(getattr(o, f) for o in others)) for f in fields],
+        is_leaf=lambda x: x is None,
+    )
+
+
 class Projection(eqx.Module):
     """Synapses of one model between compartments: an edge list in canonical
     order (sorted by presynaptic, then postsynaptic compartment). The synapse's
@@ -316,13 +328,7 @@ def _as_param(value, n: int, who: str, name: str, what: str) -> Param:
 def parametrize(model: eqx.Module, n: int, who: str, what: str) -> eqx.Module:
     """`model` with every parameter field turned into an untied `Param` of `n`
     elements (scalars are broadcast)."""
-    fields = param_fields(model)
-    return eqx.tree_at(
-        lambda c: [getattr(c, f) for f in fields],
-        model,
-        [_as_param(getattr(model, f), n, who, f, what) for f in fields],
-        is_leaf=lambda x: x is None,
-    )
+    return map_params(lambda f, v: _as_param(v, n, who, f, what), model)
 
 
 def insert(
@@ -369,36 +375,14 @@ def insert(
 
 
 def _merge(old: Mechanism, new_channel: AbstractChannel, idx: np.ndarray) -> Mechanism:
-    old_idx = old.nodes.array
-    union = np.union1d(old_idx, idx)
-    from_new = np.isin(union, idx)
-    pos_old = np.searchsorted(old_idx, union[~from_new])
-    pos_new = np.searchsorted(idx, union[from_new])
-
-    def merge(p_old: Param, p_new: Param) -> Param:
-        values = jnp.zeros(len(union), p_old.fixed.dtype)
-        values = values.at[np.flatnonzero(~from_new)].set(p_old.values()[pos_old])
-        values = values.at[np.flatnonzero(from_new)].set(p_new.values()[pos_new])
-        keys = np.empty(len(union), np.int64)
-        keys[~from_new] = p_old.ids.array[pos_old]
-        keys[from_new] = p_old.n_groups + np.arange(from_new.sum())
-        free = np.zeros(len(union), bool)
-        free[~from_new] = p_old.ids.array[pos_old] < p_old.n_free
-        return retie(
-            Param(free=values[:0], fixed=values, ids=Ix(np.arange(len(union)))),
-            keys,
-            values,
-            free,
-            p_old.transform,
-        )
-
-    fields = param_fields(new_channel)
-    channel = eqx.tree_at(
-        lambda c: [getattr(c, f) for f in fields],
-        old.channel,
-        [merge(getattr(old.channel, f), getattr(new_channel, f)) for f in fields],
+    """`old` extended to the nodes `idx`, which take `new_channel`'s values."""
+    keep = np.flatnonzero(~np.isin(old.nodes.array, idx))
+    nodes = np.concatenate([old.nodes.array[keep], idx])
+    order = np.argsort(nodes, kind="stable")
+    channel = map_params(
+        lambda _, a, b: take(concat(take(a, keep), b), order), old.channel, new_channel
     )
-    return Mechanism(channel, Ix(union))
+    return Mechanism(channel, Ix(nodes[order]))
 
 
 def locate(net: Network, name: str, who: str):

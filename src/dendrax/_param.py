@@ -138,6 +138,22 @@ def retie(
     )
 
 
+def take(param: Param, index: Int[np.ndarray, " m"]) -> Param:
+    """The elements at `index` (in that order), keeping their ties and
+    trainability."""
+    index = np.asarray(index, dtype=np.int64)
+    free = param.ids.array < param.n_free
+    return retie(param, param.ids.array[index], param.values()[index], free[index])
+
+
+def concat(a: Param, b: Param) -> Param:
+    """The elements of `a` followed by those of `b`; no group is shared across
+    the two. The result uses `a`'s transform."""
+    keys = np.concatenate([a.ids.array, a.n_groups + b.ids.array])
+    free = np.concatenate([a.ids.array < a.n_free, b.ids.array < b.n_free])
+    return retie(a, keys, jnp.concatenate([a.values(), b.values()]), free)
+
+
 def set_values(
     param: Param, index: Int[np.ndarray, " m"], value: Float[ArrayLike, ...]
 ) -> Param:
