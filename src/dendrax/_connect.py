@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
-from ._network import Network, Projection, map_params, parametrize
+from ._custom_types import FloatValues
+from ._network import (
+    Network,
+    Projection,
+    as_param,
+    map_params,
+    merge_nodes,
+    param_fields,
+    parametrize,
+)
 from ._param import concat, take
 from ._select import Selection, resolve
 from ._static import Ix
-from .conn import AbstractRule, AllToAll, Init
+from .conn import AbstractDelivery, AbstractRule, AllToAll, Init, Segment
+from .plasticity.base import AbstractPlasticity
 from .synapses.base import AbstractSynapse
+from .synapses.event import AbstractEventSynapse
 
 
 def _population(net: Network, sel: Selection, who: str):
@@ -28,11 +40,14 @@ def connect(
     net: Network,
     pre: Selection,
     post: Selection,
-    synapse: AbstractSynapse,
+    synapse: AbstractSynapse | AbstractEventSynapse,
     rule: AbstractRule = AllToAll(),
     *,
     key: PRNGKeyArray | None = None,
     name: str | None = None,
+    delay: FloatValues | None = None,
+    plasticity: AbstractPlasticity | None = None,
+    delivery: AbstractDelivery | None = None,
 ) -> Network:
     """Connect the cells of `pre` to the cells of `post` with synapses.
 
@@ -45,29 +60,73 @@ def connect(
 
     - `net`: the network.
     - `pre`, `post`: node `Selection`s; their cells form the two populations.
-    - `synapse`: an instance of a `dx.synapses.AbstractSynapse` subclass; its field
-      values are the parameters, each in one of three storage forms: a scalar, a
-      vector with one value per new edge (in the order of the pairs the rule
+    - `synapse`: a graded (`dx.synapses.AbstractSynapse`) or spike-driven
+      (`dx.synapses.AbstractEventSynapse`) synapse; its field values are the
+      parameters. Per-edge parameters (every field of a graded synapse; the
+      `weight` of an event synapse) take one of three storage forms: a scalar,
+      a vector with one value per new edge (in the order of the pairs the rule
       returns; values follow their edges into canonical order), or a dense
       `(n_pre, n_post)` matrix over the two populations (cells in increasing id
       order), read at the edges. A `dx.conn.Init` draws any of the three from a
-      `jax.nn.initializers` function.
+      `jax.nn.initializers` function. The receptor fields of an event synapse
+      (e.g. `tau`) live at the targets: a scalar, or one value per postsynaptic
+      cell.
     - `rule`: a `dx.conn` rule; default `dx.conn.AllToAll()`.
     - `key`: a `jax.random` key, needed by random rules.
     - `name`: the projection's name (default: the synapse class name). Edges added
       under an existing name join that projection, which keeps its edges sorted by
       presynaptic, then postsynaptic compartment. Parameters are addressed as
       `"name.field"`, e.g. `"Ionotropic.gS"`.
+    - `delay`: event synapses only: the delay (ms, >= 0, default 0) from a
+      presynaptic spike to its arrival at the target, as a scalar, one value per
+      new edge, an `(n_pre, n_post)` matrix, or an `(n_pre, 1)` column (one per
+      presynaptic cell). A spike emitted at time t arrives at t + delay; delays
+      must be multiples of the `dt` of the simulation.
+    - `plasticity`: event synapses only: a `dx.plasticity` rule; the weights
+      then become simulation state.
+    - `delivery`: event synapses only: `dx.conn.Segment()` (default),
+      `dx.conn.Dense()` or `dx.conn.EventDriven()`.
 
     **Returns:**
 
     A new network. Edge indices of earlier selections refer to the old network.
     """
-    if not isinstance(synapse, AbstractSynapse):
+    is_event = isinstance(synapse, AbstractEventSynapse)
+    if not (is_event or isinstance(synapse, AbstractSynapse)):
         raise TypeError(
-            "connect: synapse must be an AbstractSynapse instance, got "
-            f"{type(synapse).__name__}; write e.g. dx.synapses.Ionotropic()."
+            "connect: synapse must be an AbstractSynapse or AbstractEventSynapse "
+            f"instance, got {type(synapse).__name__}; write e.g. "
+            "dx.synapses.Ionotropic() or dx.synapses.Exp()."
         )
+    if not is_event:
+        for arg, value in (("delay", delay), ("plasticity", plasticity)):
+            if value is not None:
+                raise ValueError(
+                    f"connect: {arg}= needs spikes, but {type(synapse).__name__} is a "
+                    "graded synapse; use an event synapse such as dx.synapses.Exp()."
+                )
+        if delivery is not None:
+            raise ValueError(
+                "connect: delivery= applies to event synapses only; "
+                f"{type(synapse).__name__} is graded."
+            )
+    delivery = Segment() if delivery is None else delivery
+    if not isinstance(delivery, AbstractDelivery):
+        raise TypeError(
+            "connect: delivery must be dx.conn.Segment(), dx.conn.Dense() or "
+            "dx.conn.EventDriven()."
+        )
+    if plasticity is not None:
+        if not isinstance(plasticity, AbstractPlasticity):
+            raise TypeError(
+                "connect: plasticity must be a dx.plasticity rule, e.g. "
+                "dx.plasticity.STDP()."
+            )
+        if not isinstance(delivery, Segment):
+            raise ValueError(
+                "connect: plastic weights change every step, so they need "
+                "delivery=dx.conn.Segment()."
+            )
     if not isinstance(rule, AbstractRule):
         raise TypeError(
             "connect: rule must be a dx.conn rule, e.g. dx.conn.AllToAll()."
@@ -82,10 +141,33 @@ def connect(
     pre_nodes, post_nodes = pre_site[rows], post_site[cols]
     order = np.lexsort((post_nodes, pre_nodes))
     pre_nodes, post_nodes = pre_nodes[order], post_nodes[order]
-    synapse = _per_edge(synapse, rows, cols, (len(pre_cells), len(post_cells)))
-    model = parametrize(synapse, len(pre_nodes), "connect", "new edge")
+    shape = (len(pre_cells), len(post_cells))
+    edge_fields = synapse.edge_fields if is_event else None
+    synapse = _per_edge(synapse, rows, cols, shape, edge_fields)
+    n_new = len(pre_nodes)
+    if is_event:
+        # Receptors at the post sites, in node order; their fields are per target.
+        t_order = np.argsort(post_site, kind="stable")
+        targets = post_site[t_order]
+
+        def per_field(f, v):
+            if f in edge_fields:
+                return as_param(v, n_new, "connect", f, "new edge")
+            param = as_param(v, len(targets), "connect", f, "postsynaptic cell")
+            return take(param, t_order)
+
+        model = map_params(per_field, synapse)
+        delays = _delays(delay, rows, cols, shape, n_new)
+    else:
+        model = parametrize(synapse, n_new, "connect", "new edge")
+        targets = delays = None
     if order.size:
-        model = map_params(lambda _, p: take(p, order), model)
+        model = map_params(
+            lambda f, p: (
+                take(p, order) if edge_fields is None or f in edge_fields else p
+            ),
+            model,
+        )
     name = type(synapse).__name__ if name is None else name
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"connect: name must be an identifier, got {name!r}.")
@@ -93,9 +175,18 @@ def connect(
         raise ValueError(f"connect: name {name!r} is taken by a channel; pick another.")
     projections = list(net.synapses)
     same = [i for i, p in enumerate(projections) if p.name == name]
-    new = Projection(model, Ix(pre_nodes), Ix(post_nodes), name)
+    new = Projection(
+        model,
+        Ix(pre_nodes),
+        Ix(post_nodes),
+        name,
+        targets=None if targets is None else Ix(targets),
+        delay=None if delays is None else Ix(delays[order]),
+        plasticity=plasticity,
+        delivery=delivery,
+    )
     if not same:
-        if len(pre_nodes) == 0:
+        if n_new == 0:
             return net
         projections.append(new)
     else:
@@ -105,14 +196,24 @@ def connect(
                 f"connect: projection {name!r} holds {type(old.synapse).__name__} "
                 f"synapses; pass name= to add {type(synapse).__name__} ones."
             )
+        if old.delivery != new.delivery or not eqx.tree_equal(
+            old.plasticity, new.plasticity
+        ):
+            raise ValueError(
+                f"connect: projection {name!r} has another delivery or plasticity "
+                "rule; pass name= to make a separate projection."
+            )
         projections[same[0]] = _join(old, new)
     return eqx.tree_at(lambda n: n.synapses, net, tuple(projections))
 
 
-def _per_edge(synapse, rows, cols, shape) -> AbstractSynapse:
-    """Resolve `Init` values and (n_pre, n_post) matrices to per-edge values."""
+def _per_edge(synapse, rows, cols, shape, fields=None):
+    """Resolve `Init` values and (n_pre, n_post) matrices to per-edge values (for
+    `fields`, default all)."""
 
     def per_edge(name, value):
+        if fields is not None and name not in fields:
+            return value
         if isinstance(value, Init):
             size = {"scalar": (), "vector": (len(rows),), "matrix": shape}[value.form]
             value = value.initializer(value.key, size)
@@ -130,12 +231,62 @@ def _per_edge(synapse, rows, cols, shape) -> AbstractSynapse:
     return map_params(per_edge, synapse)
 
 
+def _delays(delay, rows, cols, shape, n) -> np.ndarray:
+    """Per-edge delays (ms) from a scalar, vector, matrix or per-pre column."""
+    if delay is None:
+        return np.zeros(n)
+    if isinstance(delay, jax.core.Tracer):
+        raise TypeError(
+            "connect: delay must be concrete (it fixes the ring buffer's length), "
+            "not traced."
+        )
+    d = np.asarray(delay, dtype=float)
+    if d.ndim == 2 and d.shape in (shape, (shape[0], 1)):
+        d = np.broadcast_to(d, shape)[rows, cols]
+    elif d.ndim == 0:
+        d = np.full(n, float(d))
+    elif d.shape != (n,):
+        raise ValueError(
+            f"connect: delay has shape {d.shape}; give a scalar, one value per new "
+            f"edge ({n},), a {shape} matrix or a ({shape[0]}, 1) column (one per "
+            "presynaptic cell)."
+        )
+    if not np.all(np.isfinite(d)) or np.any(d < 0):
+        raise ValueError(
+            f"connect: delays must be finite and >= 0 ms, got min {d.min()}; a "
+            "spike cannot arrive before it is emitted."
+        )
+    return d
+
+
 def _join(old: Projection, new: Projection) -> Projection:
     """Both edge lists in one projection, in canonical order."""
     pre = np.concatenate([old.pre.array, new.pre.array])
     post = np.concatenate([old.post.array, new.post.array])
     order = np.lexsort((post, pre))
+    if not old.is_event:
+        synapse = map_params(
+            lambda _, a, b: take(concat(a, b), order), old.synapse, new.synapse
+        )
+        return Projection(synapse, Ix(pre[order]), Ix(post[order]), old.name)
+    fields = old.synapse.edge_fields
     synapse = map_params(
-        lambda _, a, b: take(concat(a, b), order), old.synapse, new.synapse
+        lambda f, a, b: take(concat(a, b), order) if f in fields else a,
+        old.synapse,
+        new.synapse,
     )
-    return Projection(synapse, Ix(pre[order]), Ix(post[order]), old.name)
+    receptor = [f for f in param_fields(synapse) if f not in fields]
+    synapse, targets = merge_nodes(
+        synapse, old.targets.array, new.synapse, new.targets.array, receptor
+    )
+    delay = np.concatenate([old.delay.array, new.delay.array])[order]
+    return Projection(
+        synapse,
+        Ix(pre[order]),
+        Ix(post[order]),
+        old.name,
+        targets=Ix(targets),
+        delay=Ix(delay),
+        plasticity=old.plasticity,
+        delivery=old.delivery,
+    )

@@ -16,7 +16,10 @@ from ._param import Param, concat, set_values, take, untied
 from ._select import Selection, resolve
 from ._static import Ix
 from .channels.base import AbstractChannel
+from .conn.delivery import AbstractDelivery, Segment
+from .plasticity.base import AbstractPlasticity
 from .synapses.base import AbstractSynapse
+from .synapses.event import AbstractEventSynapse
 
 COMPARTMENT_PARAMS = ("length", "radius", "axial_resistivity", "capacitance", "v_init")
 
@@ -189,16 +192,39 @@ def map_params(fn, model: eqx.Module, *others: eqx.Module) -> eqx.Module:
 
 class Projection(eqx.Module):
     """Synapses of one model between compartments: an edge list in canonical
-    order (sorted by presynaptic, then postsynaptic compartment). The synapse's
-    fields are `Param`s with one element per edge."""
+    order (sorted by presynaptic, then postsynaptic compartment).
 
-    synapse: AbstractSynapse
+    For a graded synapse (`AbstractSynapse`) every field is a `Param` with one
+    element per edge. For an event synapse (`AbstractEventSynapse`) the
+    `edge_fields` (the weight) have one element per edge and the receptor
+    fields one per target compartment (`targets`); `delay` holds each edge's
+    delay in ms, and `plasticity` an optional rule.
+    """
+
+    synapse: AbstractSynapse | AbstractEventSynapse
     pre: Ix = eqx.field(static=True)
     post: Ix = eqx.field(static=True)
     name: str = eqx.field(static=True)
+    targets: Ix | None = eqx.field(static=True, default=None)
+    delay: Ix | None = eqx.field(static=True, default=None)
+    plasticity: AbstractPlasticity | None = None
+    delivery: AbstractDelivery = eqx.field(static=True, default=Segment())
 
     def __len__(self) -> int:
         return len(self.pre)
+
+    @property
+    def is_event(self) -> bool:
+        """Whether the synapse is driven by presynaptic spikes."""
+        return isinstance(self.synapse, AbstractEventSynapse)
+
+    def per_edge(self, field: str) -> bool:
+        """Whether parameter `field` has one element per edge (else per target)."""
+        return not self.is_event or field in self.synapse.edge_fields
+
+    def target_index(self) -> np.ndarray:
+        """Per edge, the position of its postsynaptic compartment in `targets`."""
+        return np.searchsorted(self.targets.array, self.post.array)
 
 
 class Network(eqx.Module):
@@ -313,7 +339,7 @@ class Network(eqx.Module):
 # --- pure builders -----------------------------------------------------------------
 
 
-def _as_param(value, n: int, who: str, name: str, what: str) -> Param:
+def as_param(value, n: int, who: str, name: str, what: str) -> Param:
     arr = jnp.asarray(value, dtype=float)
     if arr.ndim == 0:
         arr = jnp.full((n,), arr)
@@ -328,7 +354,7 @@ def _as_param(value, n: int, who: str, name: str, what: str) -> Param:
 def parametrize(model: eqx.Module, n: int, who: str, what: str) -> eqx.Module:
     """`model` with every parameter field turned into an untied `Param` of `n`
     elements (scalars are broadcast)."""
-    return map_params(lambda f, v: _as_param(v, n, who, f, what), model)
+    return map_params(lambda f, v: as_param(v, n, who, f, what), model)
 
 
 def insert(
@@ -376,13 +402,26 @@ def insert(
 
 def _merge(old: Mechanism, new_channel: AbstractChannel, idx: np.ndarray) -> Mechanism:
     """`old` extended to the nodes `idx`, which take `new_channel`'s values."""
-    keep = np.flatnonzero(~np.isin(old.nodes.array, idx))
-    nodes = np.concatenate([old.nodes.array[keep], idx])
+    channel, nodes = merge_nodes(old.channel, old.nodes.array, new_channel, idx)
+    return Mechanism(channel, Ix(nodes))
+
+
+def merge_nodes(old, old_nodes, new, new_nodes, fields=None):
+    """Per-node parameters of `old` (at `old_nodes`) and `new` (at `new_nodes`,
+    which win where both are present), as one model over the sorted union.
+
+    Only `fields` are merged (default all); the others are taken from `old`.
+    """
+    keep = np.flatnonzero(~np.isin(old_nodes, new_nodes))
+    nodes = np.concatenate([old_nodes[keep], new_nodes])
     order = np.argsort(nodes, kind="stable")
-    channel = map_params(
-        lambda _, a, b: take(concat(take(a, keep), b), order), old.channel, new_channel
-    )
-    return Mechanism(channel, Ix(nodes[order]))
+
+    def merge(f, a, b):
+        if fields is not None and f not in fields:
+            return a
+        return take(concat(take(a, keep), b), order)
+
+    return map_params(merge, old, new), nodes[order]
 
 
 def locate(net: Network, name: str, who: str):
@@ -403,6 +442,8 @@ def locate(net: Network, name: str, who: str):
     for i, p in enumerate(net.synapses):
         if p.name == owner and field in param_fields(p.synapse):
             getter = lambda n, i=i: getattr(n.synapses[i].synapse, field)  # noqa: E731
+            if not p.per_edge(field):  # a receptor parameter: one per target node
+                return getter, p.targets.array, "nodes"
             return getter, np.arange(offsets[i], offsets[i + 1]), "edges"
     raise ValueError(
         f"{who}: unknown parameter {name!r}; known parameters: {net.param_names()}."

@@ -3,7 +3,11 @@
 import abc
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Float
+
+from .._custom_types import FloatValues
+from .._spike import heaviside
 
 State = dict[str, Float[Array, " n"]]
 
@@ -34,3 +38,68 @@ class AbstractChannel(eqx.Module):
     @abc.abstractmethod
     def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
         """Current density (mA/cm², outward positive) at `v`."""
+
+
+class AbstractSpiking(AbstractChannel):
+    """A mechanism that emits spikes and may reset the membrane.
+
+    After each solve the solver calls `fire` with the voltage before and after
+    the step (at the compartments the mechanism is inserted in). Its spikes,
+    summed per cell, are the cell's spikes: they drive event synapses
+    (`dx.synapses.Exp`, ...), plasticity, and `dx.Record("spikes")`. A cell
+    should hold one spiking mechanism, at one compartment.
+
+    Write the spike as `dx.heaviside(v - threshold, slope)` so that it carries a
+    surrogate derivative and spiking networks can be trained by gradient.
+    """
+
+    @abc.abstractmethod
+    def fire(
+        self,
+        state: State,
+        v_before: Float[Array, " n"],
+        v: Float[Array, " n"],
+        dt: float,
+    ) -> tuple[State, Float[Array, " n"], Float[Array, " n"]]:
+        """Detect spikes and apply resets at the end of a step.
+
+        **Arguments:**
+
+        - `state`: the mechanism's states after `update_state`.
+        - `v_before`, `v`: membrane potential at the start and end of the step.
+        - `dt`: the step (ms).
+
+        **Returns:**
+
+        `(state, v, spikes)`: states and potential after any reset, and 1.0 where
+        a spike was emitted in this step (else 0.0).
+        """
+
+
+class SpikeDetector(AbstractSpiking):
+    """Spikes at upward crossings of a voltage threshold, like a NEURON `NetCon`.
+
+    Insert it at the compartment whose voltage should be watched (e.g. the soma
+    of an HH cell). It carries no current and never changes the voltage: a spike
+    is emitted in the step at whose end `v >= threshold` while at its start
+    `v < threshold`.
+
+    **Parameters:** `threshold` (mV, default 10 as NEURON's `NetCon`).
+    """
+
+    threshold: FloatValues = 10.0
+    slope: float = eqx.field(static=True, default=1.0)
+
+    def init_state(self, v: Float[Array, " n"]) -> State:
+        return {}
+
+    def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
+        return state
+
+    def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
+        return jnp.zeros_like(v)
+
+    def fire(self, state, v_before, v, dt):
+        above = heaviside(v - self.threshold, self.slope)
+        was_above = heaviside(v_before - self.threshold, self.slope)
+        return state, v, above * (1.0 - was_above)

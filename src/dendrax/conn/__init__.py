@@ -4,6 +4,12 @@ layouts."""
 from .all_to_all import AllToAll as AllToAll
 from .base import AbstractRule as AbstractRule
 from .bernoulli import Bernoulli as Bernoulli
+from .delivery import (
+    AbstractDelivery as AbstractDelivery,
+    Dense as Dense,
+    EventDriven as EventDriven,
+    Segment as Segment,
+)
 from .fixed_degree import (
     FixedInDegree as FixedInDegree,
     FixedOutDegree as FixedOutDegree,
