@@ -37,3 +37,32 @@ CHANNELS = [
     dx.channels.Leak,
     dx.channels.Passive,
 ]
+
+
+# A point cell of 20000 µm² (200 pF at 1 µF/cm²), as in the COBA benchmark.
+POINT = dx.Cell(
+    dx.Branch(dx.Compartment(length=20000 / (2 * np.pi * 10), radius=10.0), 1),
+    parents=[-1],
+)
+
+
+def lif_net(n_cells: int, **lif) -> dx.Network:
+    """`n_cells` LIF point cells starting at rest (-60 mV)."""
+    net = dx.Network([POINT] * n_cells)
+    net = dx.set(net, "v_init", -60.0)
+    return dx.insert(net, dx.channels.LIF(**lif))
+
+
+def pulses(times, dt: float, t_max: float, amp: float = 60.0):
+    """A current (nA) of one-step pulses starting at `times` (ms): each drives a
+    resting 200 pF LIF cell over threshold within that step, so the cell spikes
+    at the end of it, at `time + dt`."""
+    w = np.zeros(dx.n_steps(t_max, dt))
+    for t in np.atleast_1d(times):
+        w[int(round(t / dt))] = amp
+    return jnp.asarray(w)
+
+
+def spike_times(sol_ts, counts, column: int = 0) -> np.ndarray:
+    """Times of the spikes of one column of a `Record("spikes")` raster."""
+    return np.asarray(sol_ts)[np.flatnonzero(np.asarray(counts)[:, column])]

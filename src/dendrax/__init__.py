@@ -1,6 +1,11 @@
 """dendrax: networks of neurons as immutable JAX PyTrees."""
 
-from . import channels as channels, conn as conn, synapses as synapses
+from . import (
+    channels as channels,
+    conn as conn,
+    plasticity as plasticity,
+    synapses as synapses,
+)
 from ._connect import connect as connect
 from ._morphology import (
     Branch as Branch,
@@ -44,6 +49,7 @@ from ._simulate import (
     init_state as init_state,
     n_steps as n_steps,
     simulate as simulate,
+    spike_times as spike_times,
     step as step,
     step_current as step_current,
     stimulus_times as stimulus_times,
@@ -53,6 +59,7 @@ from ._solver import (
     CrankNicolson as CrankNicolson,
     ImplicitEuler as ImplicitEuler,
 )
+from ._spike import heaviside as heaviside
 from ._transform import (
     AbstractTransform as AbstractTransform,
     Exp as Exp,

@@ -181,6 +181,34 @@ class Record(eqx.Module):
             )
 
 
+def spike_times(
+    ts: Float[ArrayLike, " times"], counts: Float[ArrayLike, "times cells"]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spike times from a `Record("spikes")` raster (outside `jit`).
+
+    **Arguments:**
+
+    - `ts`: the `Solution.ts` of the run.
+    - `counts`: the recorded raster, shape (times, cells).
+
+    **Returns:**
+
+    `(times, columns)`: NumPy arrays with one entry per spike, sorted by time
+    (then column). A spike is reported at the recording time that closes its
+    interval: its exact time when recording `every=1`.
+    """
+    ts, counts = np.asarray(ts), np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[0] != ts.shape[0]:
+        raise ValueError(
+            f"spike_times: counts must have shape (len(ts), cells) = ({len(ts)}, ...), "
+            f"got {counts.shape}."
+        )
+    n = np.rint(counts).astype(np.int64)
+    row, col = np.nonzero(n)
+    reps = n[row, col]
+    return np.repeat(ts[row], reps), np.repeat(col, reps)
+
+
 # --- state ------------------------------------------------------------------------
 
 
@@ -442,9 +470,9 @@ def _deliver(plan: _Plan, weight, dense_w, arrived) -> Array:
     def event_driven(arrived):
         (who,) = jnp.nonzero(arrived != 0, size=k, fill_value=len(plan.pre_u))
         a = jnp.append(arrived, 0.0)[who]
-        edges = table[who]
+        edges = jnp.asarray(table)[who]
         w = jnp.append(weight, 0.0)[edges] * a[:, None]
-        t = np.append(plan.target, plan.n_target)[edges]
+        t = jnp.asarray(np.append(plan.target, plan.n_target))[edges]
         return jnp.zeros(plan.n_target + 1, w.dtype).at[t].add(w)[:-1]
 
     many = jnp.count_nonzero(arrived) > k
@@ -526,6 +554,11 @@ def _advance(
         i, di = jax.jvp(
             lambda u, ch=ch, st=st: ch.current(st, u), (vi,), (jnp.ones_like(vi),)
         )
+        # A negative slope (the regenerative upswing of a point neuron, e.g. AdEx's
+        # exponential) is taken explicitly: implicit, it could make the diagonal
+        # vanish and send v the wrong way. Gated channels at fixed gates are
+        # ohmic (di/dv >= 0), so this never changes them.
+        di = jnp.maximum(di, 0.0)
         scale = 1e-2 * prep.area[idx]  # mA/cm² × µm² → nA
         i_ion = i_ion.at[idx].add(scale * i)
         g_ion = g_ion.at[idx].add(scale * di)

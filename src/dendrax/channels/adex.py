@@ -1,4 +1,5 @@
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -18,8 +19,9 @@ class AdEx(AbstractSpiking):
     as densities: conductances in S/cm², `w` and `b` in mA/cm². The defaults are
     Brette and Gerstner's cell (C = 281 pF, g_L = 30 nS, a = 4 nS, b = 0.0805 nA)
     divided by its area, for the default 1 µF/cm² capacitance. The exponential
-    is evaluated at `min(v, v_peak)` so that a step overshooting the peak stays
-    finite. `w` advances by exponential Euler at the new `v`.
+    and the adaptation drive are evaluated at `min(v, v_peak)`, so a step
+    overshooting the peak stays finite. `w` advances by exponential Euler at the
+    new `v`.
 
     **Parameters:** `g_leak` (S/cm²), `e_leak` (mV), `v_t` (mV), `delta_t` (mV),
     `a` (S/cm²), `tau_w` (ms), `b` (mA/cm²), `v_reset` (mV), `v_peak` (mV).
@@ -41,7 +43,9 @@ class AdEx(AbstractSpiking):
         return {"w": self.a * (v - self.e_leak)}
 
     def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
-        w_inf = self.a * (v - self.e_leak)
+        # v can overshoot far past v_peak in the step that spikes; adaptation
+        # sees at most the peak.
+        w_inf = self.a * (jnp.minimum(v, self.v_peak) - self.e_leak)
         return {"w": w_inf + (state["w"] - w_inf) * jnp.exp(-dt / self.tau_w)}
 
     def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
@@ -53,5 +57,6 @@ class AdEx(AbstractSpiking):
 
     def fire(self, state, v_before, v, dt):
         spike = heaviside(v - self.v_peak, self.slope)
-        v = v + spike * (self.v_reset - v)
-        return {"w": state["w"] + spike * self.b}, v, spike
+        fired = jax.lax.stop_gradient(spike)  # detached reset (see LIF)
+        v = v + fired * (self.v_reset - v)
+        return {"w": state["w"] + fired * self.b}, v, spike

@@ -1,4 +1,5 @@
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -34,7 +35,7 @@ class Izhikevich(AbstractSpiking):
         return {"u": self.b * v}
 
     def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
-        u_inf = self.b * v
+        u_inf = self.b * jnp.minimum(v, self.v_peak)  # v may overshoot the peak
         return {"u": u_inf + (state["u"] - u_inf) * jnp.exp(-self.a * dt)}
 
     def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
@@ -42,5 +43,6 @@ class Izhikevich(AbstractSpiking):
 
     def fire(self, state, v_before, v, dt):
         spike = heaviside(v - self.v_peak, self.slope)
-        v = v + spike * (self.c - v)
-        return {"u": state["u"] + spike * self.d}, v, spike
+        fired = jax.lax.stop_gradient(spike)  # detached reset (see LIF)
+        v = v + fired * (self.c - v)
+        return {"u": state["u"] + fired * self.d}, v, spike

@@ -1,4 +1,5 @@
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -43,6 +44,9 @@ class LIF(AbstractSpiking):
         # step of slack absorbs rounding in the countdown).
         held = left > 0.5 * dt
         spike = heaviside(v - self.v_th, self.slope) * jnp.where(held, 0.0, 1.0)
-        v = jnp.where(held, self.v_reset, v + spike * (self.v_reset - v))
+        # The reset uses the spike's value only (a detached reset, as in
+        # SpyTorch): below threshold, gradients are then exact.
+        fired = jax.lax.stop_gradient(spike)
+        v = jnp.where(held, self.v_reset, v + fired * (self.v_reset - v))
         left = jnp.where(spike > 0, self.t_ref, jnp.maximum(left - dt, 0.0))
         return {"refractory": left}, v, spike
