@@ -64,3 +64,4 @@ def references(session):
     """Regenerate the NEURON reference data the tests compare against."""
     session.install("neuron", "numpy")
     session.run("python", "tests/reference/make_neuron_refs.py")
+    session.run("python", "tests/reference/make_event_refs.py")
