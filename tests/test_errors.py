@@ -83,6 +83,11 @@ def test_select_empty(net):
         dx.select(net, cell=5)
 
 
+def test_select_empty_list(net):
+    with pytest.raises(ValueError, match=r"cell=\[\] selects nothing"):
+        dx.select(net, cell=[])
+
+
 def test_select_empty_by_intersection(net):
     with pytest.raises(ValueError, match=r"branch=1, comp=7.*is empty"):
         dx.select(net, branch=1, comp=7)

@@ -105,6 +105,8 @@ def _match(column: np.ndarray, wanted: _Ints, name: str) -> np.ndarray:
             f"select: {name}={wanted!r}; use an int, a list of ints or 'all'."
         )
     wanted = np.atleast_1d(np.asarray(wanted))
+    if wanted.size == 0:
+        raise ValueError(f"select: {name}=[] selects nothing; give at least one index.")
     if wanted.dtype.kind not in "iu":
         raise TypeError(f"select: {name} must hold integers, got {wanted.dtype}.")
     return np.isin(column, wanted)
