@@ -3,7 +3,7 @@ import jax
 import numpy as np
 from jaxtyping import Int, PRNGKeyArray
 
-from .base import AbstractRule, grid
+from .base import AbstractRule
 
 
 class Bernoulli(AbstractRule):
@@ -32,6 +32,15 @@ class Bernoulli(AbstractRule):
             raise ValueError(
                 "Bernoulli draws at random: pass key=jax.random.key(...) to connect."
             )
-        p, q = grid(pre, post, self.self_connections)
-        keep = np.asarray(jax.random.bernoulli(key, self.p, (len(p),)))
-        return p[keep], q[keep]
+        # One draw per pair of `grid(pre, post, self_connections)` (pre-major),
+        # mapped back to pairs arithmetically: the pair grid itself, n_pre x n_post
+        # long, is never built.
+        n_post = len(post)
+        skip = np.zeros(0, np.int64)  # flat positions of the excluded self pairs
+        if not self.self_connections:
+            rows = np.flatnonzero(np.isin(pre, post))
+            skip = rows * n_post + np.searchsorted(post, pre[rows])
+        n = len(pre) * n_post - len(skip)
+        kept = np.flatnonzero(np.asarray(jax.random.bernoulli(key, self.p, (n,))))
+        flat = kept + np.searchsorted(skip - np.arange(len(skip)), kept, side="right")
+        return pre[flat // n_post], post[flat % n_post]
