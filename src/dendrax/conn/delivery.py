@@ -30,7 +30,8 @@ class EventDriven(AbstractDelivery):
     sparse activity in large networks.
 
     A step in which more than `max_spikes` presynaptic spikes arrive falls back
-    to the `Segment` sum, so no spike is ever dropped. Gradients flow only
+    to the `Segment` sum, so no spike is ever dropped (under `jax.vmap` this
+    choice becomes a select, so both paths run). Gradients flow only
     through spikes that occurred (the surrogate gradient of cells that did not
     spike is dropped); train with `Segment` or `Dense`. Needs each
     presynaptic cell's edges to share one delay; no plasticity.
