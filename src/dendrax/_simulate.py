@@ -513,7 +513,7 @@ def init_state(net: Network, dt: Number | None = None) -> State:
         else:
             synapses.append(syn.init_state(v0[p.pre.array], v0[p.post.array]))
         plasticity.append(
-            {} if p.plasticity is None else p.plasticity.init_state(syn.weight)
+            {} if p.plasticity is None else p.plasticity.init(syn.weight)
         )
     return State(
         v=jnp.concatenate([v0, v_bp]),

@@ -23,7 +23,7 @@ class AbstractPlasticity(eqx.Module):
     """
 
     @abc.abstractmethod
-    def init_state(self, weight: Float[Array, " edge"]) -> State:
+    def init(self, weight: Float[Array, " edge"]) -> State:
         """Per-edge states at the start of a run, given the initial weights."""
 
     @abc.abstractmethod

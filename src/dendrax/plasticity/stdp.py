@@ -30,7 +30,7 @@ class STDP(AbstractPlasticity):
     tau_minus: FloatValues = 20.0
     w_max: FloatValues = 1e-2
 
-    def init_state(self, weight):
+    def init(self, weight):
         zero = jnp.zeros_like(weight)
         return {"weight": weight, "x_pre": zero, "y_post": zero}
 

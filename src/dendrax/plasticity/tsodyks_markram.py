@@ -22,7 +22,7 @@ class TsodyksMarkram(AbstractPlasticity):
     tau_d: FloatValues = 200.0
     tau_f: FloatValues = 50.0
 
-    def init_state(self, weight):
+    def init(self, weight):
         return {"u": jnp.zeros_like(weight), "x": jnp.ones_like(weight)}
 
     def update(self, state, weight, pre, post, dt):
