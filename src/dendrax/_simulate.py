@@ -512,9 +512,7 @@ def init_state(net: Network, dt: Number | None = None) -> State:
             synapses.append(syn.init_state(v0[p.targets.array]))
         else:
             synapses.append(syn.init_state(v0[p.pre.array], v0[p.post.array]))
-        plasticity.append(
-            {} if p.plasticity is None else p.plasticity.init(syn.weight)
-        )
+        plasticity.append({} if p.plasticity is None else p.plasticity.init(syn.weight))
     return State(
         v=jnp.concatenate([v0, v_bp]),
         channels=channels,
@@ -753,9 +751,15 @@ def _observer(net: Network, record: Record, dt: float):
     known = sorted(s for o in match for s in getattr(shapes, o[3][0])[o[3][1]])
     match = [o for o in match if state_name in getattr(shapes, o[3][0])[o[3][1]]]
     if not match:
+        hint = ""
+        if f"{owner}.{state_name}" in net.param_names():
+            hint = (
+                f" {state_name!r} is a parameter (read it with dx.get); weights "
+                "become states with connect(..., plasticity=)."
+            )
         raise ValueError(
             f"Record({record.name!r}): {owner} has no state {state_name!r}; its "
-            f"states are {known}."
+            f"states are {known}.{hint}"
         )
     _, kind, elems, (field, k) = match[0]
     idx = elems if record.where is None else resolve(net, record.where, "Record", kind)
