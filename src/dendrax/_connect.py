@@ -217,7 +217,10 @@ def _per_edge(synapse, rows, cols, shape, fields=None):
         if isinstance(value, Init):
             size = {"scalar": (), "vector": (len(rows),), "matrix": shape}[value.form]
             value = value.initializer(value.key, size)
-        value = jnp.asarray(value, dtype=float)
+        if isinstance(value, jax.core.Tracer):
+            value = jnp.asarray(value, dtype=float)
+        else:  # NumPy while building: no small XLA programs to compile
+            value = np.asarray(value, dtype=jnp.result_type(float))
         if value.ndim != 2:
             return value
         if value.shape != shape:

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
@@ -340,9 +341,14 @@ class Network(eqx.Module):
 
 
 def as_param(value, n: int, who: str, name: str, what: str) -> Param:
-    arr = jnp.asarray(value, dtype=float)
+    if isinstance(value, jax.core.Tracer):
+        arr = jnp.asarray(value, dtype=float)
+    else:  # NumPy while building: no small XLA programs to compile
+        arr = np.asarray(value, dtype=jnp.result_type(float))
     if arr.ndim == 0:
-        arr = jnp.full((n,), arr)
+        arr = (
+            jnp.full((n,), arr) if isinstance(arr, jax.core.Tracer) else np.full(n, arr)
+        )
     if arr.shape != (n,):
         raise ValueError(
             f"{who}: parameter {name!r} has shape {arr.shape}; give a scalar or one "

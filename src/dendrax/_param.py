@@ -81,18 +81,26 @@ def untied(values: Float[ArrayLike, " n"]) -> Param:
 
     A `Param` with `len(values)` fixed tie groups.
     """
-    values = jnp.asarray(values, dtype=float)
+    values = _to_device(values)
     if values.ndim != 1:
         raise ValueError("untied(values): values must be one-dimensional.")
     return Param(
-        free=jnp.zeros((0,), values.dtype), fixed=values, ids=Ix(np.arange(len(values)))
+        free=_to_device(np.zeros(0)), fixed=values, ids=Ix(np.arange(len(values)))
     )
+
+
+def _to_device(x) -> Array:
+    """A float JAX array of `x`; concrete inputs are cast on the host first, so
+    that no conversion program is compiled while a network is built."""
+    if isinstance(x, jax.core.Tracer):
+        return jnp.asarray(x, dtype=float)
+    return jax.device_put(np.asarray(x, dtype=jnp.result_type(float)))
 
 
 def retie(
     param: Param,
     keys: Int[np.ndarray, "n ..."],
-    elem_values: Float[Array, " n"] | None = None,
+    elem_values: Float[Array, " n"] | Float[np.ndarray, " n"] | None = None,
     free: np.ndarray | None = None,
     transform: AbstractTransform | None = None,
 ) -> Param:
@@ -107,7 +115,9 @@ def retie(
         transform = param.transform
     keys = np.asarray(keys)
     if elem_values is None:
-        elem_values = param.values()
+        elem_values = _elem_values(param)
+    elif not isinstance(elem_values, jax.core.Tracer):
+        elem_values = np.asarray(elem_values)
     if free is None:
         free = param.ids.array < param.n_free
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
@@ -119,8 +129,9 @@ def retie(
     rank[order] = np.arange(len(order))
     group_values = elem_values[first[order]]
     n_free = int(group_free.sum())
-    free_values = transform.inverse(group_values[:n_free])
+    free_values = group_values[:n_free]
     if not isinstance(transform, Identity):
+        free_values = transform.inverse(jnp.asarray(free_values))
         bad = ~jnp.all(jnp.isfinite(free_values))
         message = (
             f"a trainable value lies outside the domain of {type(transform).__name__}"
@@ -131,11 +142,25 @@ def retie(
         elif bad:
             raise ValueError(message)
     return Param(
-        free=free_values,
-        fixed=group_values[n_free:],
+        free=_to_device(free_values),
+        fixed=_to_device(group_values[n_free:]),
         ids=Ix(rank[inverse]),
         transform=transform,
     )
+
+
+def _elem_values(param: Param):
+    """Per-element values; computed with NumPy when nothing is traced.
+
+    Building a network regroups parameters many times, each at a new shape; as
+    eager JAX operations every one would compile a small XLA program.
+    """
+    if isinstance(param.free, jax.core.Tracer) or isinstance(
+        param.fixed, jax.core.Tracer
+    ):
+        return param.values()
+    groups = [np.asarray(param.transform.forward(param.free)), np.asarray(param.fixed)]
+    return np.concatenate(groups)[param.ids.array]
 
 
 def take(param: Param, index: Int[np.ndarray, " m"]) -> Param:
@@ -143,7 +168,7 @@ def take(param: Param, index: Int[np.ndarray, " m"]) -> Param:
     trainability."""
     index = np.asarray(index, dtype=np.int64)
     free = param.ids.array < param.n_free
-    return retie(param, param.ids.array[index], param.values()[index], free[index])
+    return retie(param, param.ids.array[index], _elem_values(param)[index], free[index])
 
 
 def concat(a: Param, b: Param) -> Param:
@@ -151,7 +176,13 @@ def concat(a: Param, b: Param) -> Param:
     the two. The result uses `a`'s transform."""
     keys = np.concatenate([a.ids.array, a.n_groups + b.ids.array])
     free = np.concatenate([a.ids.array < a.n_free, b.ids.array < b.n_free])
-    return retie(a, keys, jnp.concatenate([a.values(), b.values()]), free)
+    va, vb = _elem_values(a), _elem_values(b)
+    both = (
+        np.concatenate([va, vb])
+        if isinstance(va, np.ndarray) and isinstance(vb, np.ndarray)
+        else jnp.concatenate([va, vb])
+    )
+    return retie(a, keys, both, free)
 
 
 def set_values(
@@ -164,7 +195,8 @@ def set_values(
     selection are split so that nothing outside it changes.
     """
     index = np.asarray(index)
-    value = jnp.asarray(value)
+    traced = isinstance(value, jax.core.Tracer)
+    value = jnp.asarray(value) if traced else np.asarray(value)
     if value.ndim == 0:
         per_elem = False
     elif value.shape == (len(index),):
@@ -174,8 +206,12 @@ def set_values(
             f"value has shape {value.shape}; expected a scalar or one value per "
             f"selected element, shape ({len(index)},)."
         )
-    old = param.values()
-    new = old.at[index].set(value.astype(old.dtype))
+    old = _elem_values(param)
+    if traced or not isinstance(old, np.ndarray):
+        new = jnp.asarray(old).at[index].set(jnp.asarray(value, old.dtype))
+    else:
+        new = old.copy()
+        new[index] = value
     inside = np.zeros(len(param), np.int64)
     inside[index] = 1 + (np.arange(len(index)) if per_elem else 0)
     keys = np.stack([param.ids.array, inside], axis=1)
