@@ -1,4 +1,4 @@
-"""The COBA network (4000 LIF cells): dendrax's three spike deliveries, and Brian2.
+"""The COBA network (4000 LIF cells): dendrax's spike deliveries, Brian2 and BrainPy.
 
 The model is the one of examples/coba.py (Brette et al. 2007, after Vogels and
 Abbott 2005): 3200 excitatory and 800 inhibitory LIF cells (C = 200 pF,
@@ -17,25 +17,43 @@ gives the excitatory and inhibitory rates; the network is chaotic, so the
 strategies (which differ in summation order) agree in their rates, not in
 every spike.
 
-Brian2 is the peer, run with the `numpy` code generation target (no compiler
-needed), forward Euler as in Brian2's own COBA example, float64, spikes
-recorded by a `SpikeMonitor`. It runs in a child process (`--brian2-python`,
-default: this interpreter), so it can live in another environment; if brian2
+The peers run in child processes (`--brian2-python`, `--brainpy-python`,
+default: this interpreter), so each can live in its own environment; if one
 cannot be imported there, its row says why and the rest of the table stands.
-Its build includes `Synapses.connect`; its first run (code generation + run)
-minus the median run is reported as "compile"; runs start from
-`Network.restore`. brian2 2.9.0 does not import with numpy >= 2.4 (it wraps
-`np.ndarray.ptp`), so it may need its own environment:
+Their builds exclude the import and include the connectivity; their first run
+minus the median run is reported as "compile"; every run starts from the
+stored initial state.
+
+Brian2 runs with the `numpy` code generation target (no compiler needed),
+forward Euler as in Brian2's own COBA example, float64, spikes recorded by a
+`SpikeMonitor`, runs started from `Network.restore`. brian2 2.9.0 does not
+import with numpy >= 2.4 (it wraps `np.ndarray.ptp`), so it may need its own
+environment.
+
+BrainPy (2.8) runs the voltage form of the same equations (`bp.dyn.LifRef`,
+`bp.dyn.Expon` + `bp.dyn.COBA` in units of g_leak: tau 20 ms, weights 0.6 and
+6.7, drive 20 mV) in float32 on the CPU, each projection a
+`bp.dyn.ProjAlignPostMg2` with `bp.dnn.EventCSRLinear`, brainevent's
+event-driven CSR operator, whose CPU kernel is numba called through an XLA FFI
+target; the steps are a `bm.for_loop` inside `bm.jit`, and spikes are counted
+in a state variable. Two rows: the layout of BrainPy's own COBA example (E and
+I groups, four projections, `bp.conn.FixedProb`) and dendrax's (one group, two
+projections, Bernoulli connectivity drawn with NumPy). Its "compile" includes
+the numba compilation of the kernels; its build, the numba compilation of
+`FixedProb`'s sampler.
 
     python -m venv /tmp/b2 && /tmp/b2/bin/pip install brian2 "numpy<2.4"
-    python benchmarks/coba.py --brian2-python /tmp/b2/bin/python
+    python -m venv /tmp/bp && /tmp/bp/bin/pip install "brainpy[cpu]==2.8.2"
+    python benchmarks/coba.py --brian2-python /tmp/b2/bin/python \\
+                              --brainpy-python /tmp/bp/bin/python
 
-The defaults take about 4 minutes on 2 cores, most of it in `Dense` (skip it
-with `--deliveries segment,event`).
+The defaults take about 5 minutes on 2 cores (4 before the BrainPy rows), most
+of it in `Dense`; `--deliveries segment,event` skips it (about 75 s in all).
 
     python benchmarks/coba.py [--t-max MS] [--repeats R] [--float64]
                               [--deliveries segment,dense,event] [--max-spikes K]
                               [--scale F] [--no-brian2 | --brian2-python PATH]
+                              [--no-brainpy | --brainpy-python PATH]
 """
 
 import argparse
@@ -89,6 +107,20 @@ def parse_args(argv=None):
         help="Python interpreter that has brian2 (default: this one)",
     )
     p.add_argument("--brian2-worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-brainpy", action="store_true", help="skip the BrainPy peer")
+    p.add_argument(
+        "--brainpy-python",
+        default=sys.executable,
+        help="Python interpreter that has brainpy (default: this one)",
+    )
+    p.add_argument("--brainpy-worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--brainpy-projections",
+        type=int,
+        default=4,
+        choices=(2, 4),
+        help=argparse.SUPPRESS,
+    )
     args = p.parse_args(argv)
     args.deliveries = [d.strip() for d in args.deliveries.split(",") if d.strip()]
     unknown = set(args.deliveries) - set(DELIVERIES)
@@ -114,10 +146,11 @@ def _clock(fn, *args):
 
 def brian2_worker(args):
     """Build and run the network in Brian2; print one JSON line of results."""
-    t_build0 = time.perf_counter()
+    t_import0 = time.perf_counter()
     import brian2 as b2
     from brian2 import ms, mV, nA, nS, pF
 
+    t_build0 = time.perf_counter()
     b2.prefs.codegen.target = "numpy"
     b2.defaultclock.dt = args.dt * ms
     b2.seed(args.seed)
@@ -175,6 +208,7 @@ def brian2_worker(args):
     out = {
         "version": b2.__version__,
         "numpy": np.__version__,
+        "import": t_build0 - t_import0,
         "build": t_build,
         "first": first,
         "runs": runs,
@@ -186,9 +220,171 @@ def brian2_worker(args):
     print(json.dumps(out))
 
 
-def run_brian2(args):
-    """Results of the Brian2 child process, or {"error": reason}."""
-    cmd = [args.brian2_python, __file__, "--brian2-worker"]
+# --- BrainPy (child process; imports neither dendrax nor this environment's jax) -----
+
+
+def brainpy_worker(args):
+    """Build and run the network in BrainPy; print one JSON line of results.
+
+    `LifRef` cells; every projection a `ProjAlignPostMg2` whose `EventCSRLinear`
+    (brainevent's event-driven CSR operator) adds the weights of the cells that
+    fired to an `Expon` conductance per postsynaptic cell, with a `COBA` output.
+    The voltage form is dendrax's equation divided by g_leak: tau = C / g_leak,
+    weights and drive in units of g_leak. `--brainpy-projections`:
+
+    - 4: the layout of BrainPy's own COBA example (`EICOBA_PostAlign`): an E and
+      an I group, four projections (E→E, E→I, I→E, I→I), `bp.conn.FixedProb`
+      (which gives every presynaptic cell round(p × n_post) targets, less itself).
+    - 2: dendrax's layout: one group of all cells and two projections, from the
+      excitatory and from the inhibitory cells to all; Bernoulli connectivity
+      drawn with NumPy as in Brian2 and dendrax, handed over as `bp.conn.CSRConn`
+      (the rows of the other population are empty).
+    """
+    t_import0 = time.perf_counter()
+    import brainpy as bp
+    import brainpy.math as bm
+    import jax
+
+    t_build0 = time.perf_counter()
+    bm.set_platform("cpu")
+    bm.set_dt(args.dt)
+    g_leak = G_LEAK * AREA * 1e-8 * 1e6  # µS
+    tau_m = 1e3 * 1e-6 / G_LEAK  # ms: C / g_leak at 1 µF/cm²
+    lif = dict(V_rest=E_LEAK, V_th=V_TH, V_reset=V_RESET, tau=tau_m, tau_ref=T_REF)
+    drive = I_DRIVE / g_leak  # mV (nA / µS)
+    n = args.n_exc + args.n_inh
+    exc, inh = (W_EXC, TAU_EXC, E_EXC), (W_INH, TAU_INH, E_INH)
+
+    def projection(pre, post, conn, w, tau, e):
+        return bp.dyn.ProjAlignPostMg2(
+            pre=pre,
+            delay=None,
+            comm=bp.dnn.EventCSRLinear(conn, w / g_leak),
+            syn=bp.dyn.Expon.desc(post.varshape, tau=tau),
+            out=bp.dyn.COBA.desc(E=e),
+            post=post,
+        )
+
+    def bernoulli(rows, seed):
+        """All cells to all, p, no self connections, only from `rows`."""
+        chosen = np.random.default_rng(seed).random((n, n), dtype=np.float32) < args.p
+        np.fill_diagonal(chosen, False)
+        chosen[~rows] = False
+        indptr = np.concatenate([[0], np.cumsum(chosen.sum(axis=1))])
+        indices = np.nonzero(chosen)[1]
+        return bp.conn.CSRConn(indices.astype(np.int32), indptr.astype(np.int32))(n, n)
+
+    class COBA(bp.DynamicalSystem):
+        def __init__(self):
+            super().__init__()
+            if args.brainpy_projections == 4:
+                self.groups = [
+                    bp.dyn.LifRef(args.n_exc, **lif),
+                    bp.dyn.LifRef(args.n_inh, **lif),
+                ]
+                pairs = [(a, b) for a in self.groups for b in self.groups]
+                conns = [
+                    bp.conn.FixedProb(
+                        args.p,
+                        pre=a.num,
+                        post=b.num,
+                        include_self=a is not b,
+                        seed=4 * args.seed + k,
+                    )
+                    for k, (a, b) in enumerate(pairs)
+                ]
+                kinds = [exc, exc, inh, inh]
+            else:
+                cells = bp.dyn.LifRef(n, **lif)
+                self.groups = [cells]
+                is_exc = np.arange(n) < args.n_exc
+                pairs = [(cells, cells)] * 2
+                seeds = 2 * args.seed, 2 * args.seed + 1
+                conns = [bernoulli(is_exc, seeds[0]), bernoulli(~is_exc, seeds[1])]
+                kinds = [exc, inh]
+            self.kinds = kinds
+            self.projs = [
+                projection(a, b, conn, *kind)
+                for (a, b), conn, kind in zip(pairs, conns, kinds)
+            ]
+            # Registered, so that net.vars() finds the states to reset.
+            self.groups = bm.NodeList(self.groups)
+            self.projs = bm.NodeList(self.projs)
+            self.counts = bm.Variable(bm.zeros(n, dtype=bm.int32))
+
+        def update(self):
+            for proj in self.projs:
+                proj()
+            for group in self.groups:
+                group(drive)
+            spikes = bm.concatenate([group.spike.value for group in self.groups])
+            self.counts.value += spikes
+
+    net = COBA()
+    v0 = np.random.default_rng(args.seed).uniform(V_RESET, V_TH, n)
+    start = 0
+    for group in net.groups:
+        group.V.value = bm.asarray(v0[start : start + group.num].astype(np.float32))
+        start += group.num
+    variables = net.vars().unique()
+    found = {id(v) for v in variables.values()}
+    assert all(id(g.t_last_spike) in found for g in net.groups), "states not found"
+    initial = {k: v.value for k, v in variables.items()}
+    indices = bm.arange(int(round(args.t_max / args.dt)))
+
+    @bm.jit  # without it, for_loop traces and compiles on every call
+    def loop():
+        bm.for_loop(net.step_run, indices, progress_bar=False)
+
+    t_build = time.perf_counter() - t_build0
+
+    def run():
+        for k, v in variables.items():
+            v.value = initial[k]
+        t0 = time.perf_counter()
+        loop()
+        jax.block_until_ready(net.counts.value)
+        return time.perf_counter() - t0
+
+    first = run()  # tracing + XLA compile + numba kernels + run
+    runs = [run() for _ in range(args.repeats)]
+    counts = np.asarray(net.counts.value)
+    seconds = args.t_max / 1000.0
+    synapses = [0, 0]
+    for proj, kind in zip(net.projs, net.kinds):
+        synapses[kind is inh] += len(proj.comm.indices)
+
+    import brainevent  # brainpy's event operators (bm.event.csrmv) come from it
+
+    try:  # a private module: the backend is only reported
+        from brainevent._csr.binary import binary_csrmv_p
+
+        backend = brainevent.config.get_backend("cpu") or binary_csrmv_p.defaults["cpu"]
+    except (ImportError, AttributeError, KeyError):
+        backend = "?"
+    out = {
+        "version": bp.__version__,
+        "brainevent": brainevent.__version__,
+        "backend": backend,
+        "jax": jax.__version__,
+        "numpy": np.__version__,
+        "dtype": str(net.groups[0].V.value.dtype),
+        "import": t_build0 - t_import0,
+        "build": t_build,
+        "first": first,
+        "runs": runs,
+        "synapses": synapses,
+        "spikes": int(counts.sum()),
+        "exc_hz": float(counts[: args.n_exc].sum() / (args.n_exc * seconds)),
+        "inh_hz": float(counts[args.n_exc :].sum() / (args.n_inh * seconds)),
+    }
+    print(json.dumps(out))
+
+
+def run_peer(args, python, *flags):
+    """Results of a peer's child process (`python coba.py *flags`), or
+    {"error": reason}."""
+    cmd = [python, __file__, *flags]
     cmd += ["--t-max", str(args.t_max), "--dt", str(args.dt)]
     cmd += ["--repeats", str(args.repeats), "--seed", str(args.seed)]
     cmd += ["--scale", str(args.scale)]
@@ -197,10 +393,13 @@ def run_brian2(args):
     except (OSError, subprocess.TimeoutExpired) as e:
         return {"error": f"{type(e).__name__}: {e}"}
     lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": tail[:120]}
-    return json.loads(lines[-1])
+    if proc.returncode == 0 and lines:
+        try:
+            return json.loads(lines[-1])
+        except ValueError:
+            pass
+    tail = (proc.stderr.strip().splitlines() or lines or ["no output"])[-1]
+    return {"error": tail[:120]}
 
 
 # --- dendrax -------------------------------------------------------------------------
@@ -312,25 +511,52 @@ def print_table(args, rows):
     print(
         "run = median of the timed runs; s / sim s = run time per simulated second; "
         "÷ fastest = run time\nover the fastest row's. dendrax compile = trace + "
-        "XLA compile; Brian2 compile = its first run\n(code generation + run) minus "
-        "the median run. The first dendrax build also compiles the JAX\noperations "
-        "that connect uses; later builds reuse them."
+        "XLA compile; the peers' compile = their first\nrun (Brian2: code "
+        "generation; BrainPy: trace, XLA and numba compiles) minus the median\nrun. "
+        "Builds exclude imports. The first dendrax build also compiles the JAX "
+        "operations\nthat connect uses; later builds reuse them."
     )
 
 
 def brian2_row(args):
     if args.no_brian2:
         return {"label": "Brian2", "error": "skipped (--no-brian2)"}
-    res = run_brian2(args)
+    res = run_peer(args, args.brian2_python, "--brian2-worker")
     if "error" in res:
         return {"label": "Brian2", "error": f"skipped: {res['error']}"}
-    med = statistics.median(res["runs"])
     print(
         f"Brian2 {res['version']} (numpy {res['numpy']}, {args.brian2_python}): "
-        f"{res['synapses'][0]} exc and {res['synapses'][1]} inh synapses"
+        f"{res['synapses'][0]} exc and {res['synapses'][1]} inh synapses; "
+        f"import {res['import']:.2f} s (not in build)"
     )
+    return _peer_row(f"Brian2 {res['version']} numpy target", res)
+
+
+def brainpy_rows(args):
+    """One row per layout: BrainPy's example (4 projections), dendrax's (2)."""
+    if args.no_brainpy:
+        return [{"label": "BrainPy", "error": "skipped (--no-brainpy)"}]
+    rows = []
+    for k in (4, 2):
+        flags = ["--brainpy-worker", "--brainpy-projections", str(k)]
+        res = run_peer(args, args.brainpy_python, *flags)
+        if "error" in res:
+            return rows + [{"label": "BrainPy", "error": f"skipped: {res['error']}"}]
+        print(
+            f"BrainPy {res['version']}, {k} projections (brainevent "
+            f"{res['brainevent']}, {res['backend']} backend, jax {res['jax']}, numpy "
+            f"{res['numpy']}, {res['dtype']}, {args.brainpy_python}): "
+            f"{res['synapses'][0]} exc and {res['synapses'][1]} inh synapses; "
+            f"import {res['import']:.2f} s (not in build)"
+        )
+        rows.append(_peer_row(f"BrainPy {res['version']} EventCSR, {k} proj", res))
+    return rows
+
+
+def _peer_row(label, res):
+    med = statistics.median(res["runs"])
     return {
-        "label": f"Brian2 {res['version']} numpy target",
+        "label": label,
         "build": res["build"],
         "compile": res["first"] - med,
         **{k: res[k] for k in ("runs", "spikes", "exc_hz", "inh_hz")},
@@ -359,14 +585,18 @@ def main(args):
     syn = next((r["synapses"] for r in rows if "synapses" in r), None)
     if syn:
         print(f"dendrax: {syn[0]} exc and {syn[1]} inh synapses")
-    rows.append(brian2_row(args))
-    print_table(args, rows)
-    ours = [r for r in rows[:-1] if "error" not in r]
-    peer = rows[-1]
-    if ours and "error" not in peer:
+    ours = [r for r in rows if "error" not in r]
+    peers = [brian2_row(args), *brainpy_rows(args)]
+    print_table(args, rows + peers)
+    if ours:
         best = min(ours, key=lambda r: statistics.median(r["runs"]))
-        ratio = statistics.median(best["runs"]) / statistics.median(peer["runs"])
-        print(f"\nfastest dendrax ({best['label']}) ÷ Brian2 run time: {ratio:.2f}")
+        print(f"\nrun time of the fastest dendrax row ({best['label']}) over:")
+        for peer in peers:
+            if "error" not in peer:
+                ratio = statistics.median(best["runs"]) / statistics.median(
+                    peer["runs"]
+                )
+                print(f"  {peer['label']}: {ratio:.2f}")
     return 0
 
 
@@ -374,6 +604,9 @@ if __name__ == "__main__":
     ARGS = parse_args()
     if ARGS.brian2_worker:
         brian2_worker(ARGS)
+        sys.exit(0)
+    if ARGS.brainpy_worker:
+        brainpy_worker(ARGS)
         sys.exit(0)
 
     import jax
