@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
@@ -18,7 +17,7 @@ from ._network import (
     param_fields,
     parametrize,
 )
-from ._param import concat, take
+from ._param import concat, float_values, take
 from ._select import Selection, resolve
 from ._static import Ix
 from .conn import AbstractDelivery, AbstractRule, AllToAll, Init, Segment
@@ -217,10 +216,7 @@ def _per_edge(synapse, rows, cols, shape, fields=None):
         if isinstance(value, Init):
             size = {"scalar": (), "vector": (len(rows),), "matrix": shape}[value.form]
             value = value.initializer(value.key, size)
-        if isinstance(value, jax.core.Tracer):
-            value = jnp.asarray(value, dtype=float)
-        else:  # NumPy while building: no small XLA programs to compile
-            value = np.asarray(value, dtype=jnp.result_type(float))
+        value = float_values(value)
         if value.ndim != 2:
             return value
         if value.shape != shape:

@@ -13,7 +13,7 @@ from jaxtyping import Array, Float
 
 from ._custom_types import FloatValues
 from ._morphology import Cell, coordinates
-from ._param import Param, concat, set_values, take, untied
+from ._param import Param, concat, float_values, set_values, take, untied
 from ._select import Selection, resolve
 from ._static import Ix
 from .channels.base import AbstractChannel
@@ -341,14 +341,9 @@ class Network(eqx.Module):
 
 
 def as_param(value, n: int, who: str, name: str, what: str) -> Param:
-    if isinstance(value, jax.core.Tracer):
-        arr = jnp.asarray(value, dtype=float)
-    else:  # NumPy while building: no small XLA programs to compile
-        arr = np.asarray(value, dtype=jnp.result_type(float))
+    arr = float_values(value)
     if arr.ndim == 0:
-        arr = (
-            jnp.full((n,), arr) if isinstance(arr, jax.core.Tracer) else np.full(n, arr)
-        )
+        arr = jnp.full((n,), arr) if isinstance(arr, jax.Array) else np.full(n, arr)
     if arr.shape != (n,):
         raise ValueError(
             f"{who}: parameter {name!r} has shape {arr.shape}; give a scalar or one "

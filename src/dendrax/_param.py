@@ -89,12 +89,23 @@ def untied(values: Float[ArrayLike, " n"]) -> Param:
     )
 
 
+def float_values(x):
+    """`x` as floats: a NumPy array when concrete, a JAX array when traced.
+
+    Building a network regroups values many times, each at a new shape; as eager
+    JAX operations every one would compile a small XLA program, so concrete
+    values stay on the host until a `Param` is made.
+    """
+    if isinstance(x, jax.core.Tracer):
+        return jnp.asarray(x, dtype=float)
+    return np.asarray(x, dtype=jnp.result_type(float))
+
+
 def _to_device(x) -> Array:
     """A float JAX array of `x`; concrete inputs are cast on the host first, so
     that no conversion program is compiled while a network is built."""
-    if isinstance(x, jax.core.Tracer):
-        return jnp.asarray(x, dtype=float)
-    return jax.device_put(np.asarray(x, dtype=jnp.result_type(float)))
+    x = float_values(x)
+    return x if isinstance(x, jax.core.Tracer) else jax.device_put(x)
 
 
 def retie(
@@ -150,11 +161,8 @@ def retie(
 
 
 def _elem_values(param: Param):
-    """Per-element values; computed with NumPy when nothing is traced.
-
-    Building a network regroups parameters many times, each at a new shape; as
-    eager JAX operations every one would compile a small XLA program.
-    """
+    """Per-element values; computed with NumPy when nothing is traced (see
+    `float_values`)."""
     if isinstance(param.free, jax.core.Tracer) or isinstance(
         param.fixed, jax.core.Tracer
     ):

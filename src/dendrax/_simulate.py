@@ -338,7 +338,7 @@ class _Plan(NamedTuple):
     delay: np.ndarray  # per edge, in steps
     per_pre: np.ndarray | None  # per pre_u: delay in steps, if uniform per cell
     dense: bool
-    table: np.ndarray | None  # EventDriven: (len(pre_u) + 1, max out-degree) edges
+    table: np.ndarray | None  # EventDriven: (len(pre_u), max out-degree) edges
     max_spikes: int
 
 
@@ -404,9 +404,9 @@ def _plans(net: Network, dt: float | None) -> tuple[_Plan | None, ...]:
             )
         if isinstance(p.delivery, EventDriven):
             # Row r lists the edges of presynaptic cell r, padded with the dummy
-            # edge len(p) (weight 0); the extra last row is all padding.
+            # edge len(p) (weight 0).
             deg = np.bincount(row, minlength=len(pre_u))
-            table = np.full((len(pre_u) + 1, max(int(deg.max(initial=0)), 1)), len(p))
+            table = np.full((len(pre_u), max(int(deg.max(initial=0)), 1)), len(p))
             by_row = np.argsort(row, kind="stable")
             start = np.concatenate([[0], np.cumsum(deg)])
             col = np.arange(len(row)) - start[row[by_row]]
