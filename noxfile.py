@@ -65,3 +65,4 @@ def references(session):
     session.install("neuron", "numpy")
     session.run("python", "tests/reference/make_neuron_refs.py")
     session.run("python", "tests/reference/make_event_refs.py")
+    session.run("python", "tests/reference/make_morphology_refs.py")

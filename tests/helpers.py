@@ -66,3 +66,19 @@ def pulses(times, dt: float, t_max: float, amp: float = 60.0):
 def spike_times(sol_ts, counts, column: int = 0) -> np.ndarray:
     """Times of the spikes of one column of a `Record("spikes")` raster."""
     return np.asarray(sol_ts)[np.flatnonzero(np.asarray(counts)[:, column])]
+
+
+def neuron_mechanism(name: str) -> dx.channels.AbstractChannel:
+    """dendrax's equivalent of NEURON's `hh` or `pas` as the reference cases set
+    them (tests/reference/cases.py)."""
+    import cases
+
+    hh = cases.HH
+    if name == "hh":
+        return dx.channels.HH(
+            gNa=hh["gnabar"], gK=hh["gkbar"], gLeak=hh["gl"], eNa=hh["ena"],
+            eK=hh["ek"], eLeak=hh["el"], temperature=cases.CELSIUS,
+        )  # fmt: skip
+    if name == "pas":
+        return dx.channels.Passive(g=cases.PAS["g"], e=cases.PAS["e"])
+    raise ValueError(name)

@@ -11,11 +11,6 @@ from helpers import small_cell
 SWC = Path(__file__).parent / "data" / "cell.swc"
 
 
-def _branch_points(cell: dx.Cell) -> int:
-    """Distinct (parent branch, end) locations children attach to."""
-    return len({(p, a) for p, a in zip(cell.parents, cell.attach) if p >= 0})
-
-
 def _depths(parent: np.ndarray) -> np.ndarray:
     depth = np.full(len(parent), -1)
     for i in range(len(parent)):
@@ -28,22 +23,38 @@ def _depths(parent: np.ndarray) -> np.ndarray:
     return depth
 
 
+def _node_of(cell: dx.Cell, starts, b: int, x: float):
+    """NEURON's node for position x of branch b: ("end", b, 0 or 1) for a
+    zero-area end node, or a compartment index."""
+    if x >= 1.0:
+        return ("end", b, 1)
+    if x <= 0.0:
+        p = cell.parents[b]
+        return ("end", b, 0) if p < 0 else _node_of(cell, starts, p, cell.attach[b])
+    n = cell.branches[b].ncomp
+    return int(starts[b] + min(int(n * x), n - 1))
+
+
 def _expected_graph(cells: list[dx.Cell]):
-    """Compartment-compartment edges and, per branch point, its compartments."""
-    comp_edges, bp_sets, off = set(), [], 0
-    for cell in cells:
+    """Compartment-compartment edges and, per end node, its compartments."""
+    comp_edges, ends, off = set(), {}, 0
+    for k, cell in enumerate(cells):
         starts = np.cumsum([0] + [b.ncomp for b in cell.branches]) + off
         for b, br in enumerate(cell.branches):
             for j in range(1, br.ncomp):
                 comp_edges.add(frozenset((starts[b] + j - 1, starts[b] + j)))
-        points = {}
         for b, (p, x) in enumerate(zip(cell.parents, cell.attach)):
-            if p >= 0:
-                end = starts[p] if x == 0.0 else starts[p + 1] - 1
-                points.setdefault((p, x), {int(end)}).add(int(starts[b]))
-        bp_sets += [frozenset(v) for v in points.values()]
+            if p < 0:
+                continue
+            node = _node_of(cell, starts, p, x)
+            if isinstance(node, int):
+                comp_edges.add(frozenset((int(starts[b]), node)))
+                continue
+            _, eb, distal = node
+            own = starts[eb + 1] - 1 if distal else starts[eb]
+            ends.setdefault((k, eb, distal), {int(own)}).add(int(starts[b]))
         off += cell.ncomp
-    return comp_edges, sorted(bp_sets, key=sorted)
+    return comp_edges, sorted((frozenset(v) for v in ends.values()), key=sorted)
 
 
 def _check_edges(net: dx.Network, cells: list[dx.Cell]):
@@ -63,13 +74,13 @@ def _check_edges(net: dx.Network, cells: list[dx.Cell]):
     exp_comp, exp_bp = _expected_graph(cells)
     assert comp_edges == exp_comp
     assert sorted((frozenset(v) for v in bp_sets.values()), key=sorted) == exp_bp
+    return len(exp_bp)
 
 
 def _check_topology(net: dx.Network, cells: list[dx.Cell]):
     topo = net.topology
     n_comp = sum(c.ncomp for c in cells)
     assert topo.n_comp == n_comp == len(net)
-    assert topo.n_total == n_comp + sum(_branch_points(c) for c in cells)
     parent = topo.parent.array
     assert parent.shape == (topo.n_total,)
     roots = np.flatnonzero(parent < 0)
@@ -80,7 +91,8 @@ def _check_topology(net: dx.Network, cells: list[dx.Cell]):
     non_root = np.flatnonzero(parent >= 0)
     assert np.all(parent[non_root] < topo.n_total)
     assert np.all(parent[non_root] != non_root)
-    _check_edges(net, cells)
+    n_ends = _check_edges(net, cells)
+    assert topo.n_total == n_comp + n_ends
     depth = _depths(parent)
     # Levels: every non-root node exactly once, at its depth; padding is n_total.
     levels = topo.levels.array
@@ -90,12 +102,15 @@ def _check_topology(net: dx.Network, cells: list[dx.Cell]):
     for d, row in enumerate(levels, start=1):
         row = row[row != topo.n_total]
         assert np.all(depth[row] == d)
-    # Every edge has at least one half-compartment resistance, owned by a
-    # compartment; branch points (index >= n_comp) own none.
+    # Every edge has at least one half-compartment resistance: a proximal (2c) or
+    # distal (2c + 1) half of one of the two compartments it joins.
     ha, hb = topo.half_a.array, topo.half_b.array
-    assert np.all(ha[non_root] >= 0) and np.all(ha[non_root] < n_comp)
-    assert np.all(hb < n_comp)
+    assert np.all(ha[non_root] >= 0) and np.all(ha[non_root] < 2 * n_comp)
+    assert np.all(hb < 2 * n_comp)
     assert np.all(ha[roots] == -1) and np.all(hb[roots] == -1)
+    for i in non_root:
+        owners = {int(h) // 2 for h in (ha[i], hb[i]) if h >= 0}
+        assert owners <= {int(i), int(parent[i])}
 
 
 def test_compartment_defaults():
@@ -139,6 +154,7 @@ def test_cell_single_branch_broadcast():
         ([-1, 0, 1, 1, 0], None),
         ([1, -1, 1], None),  # root is not branch 0
         ([-1, 0, 0, 1], [1.0, 0.0, 1.0, 0.0]),  # proximal attachments
+        ([-1, 0, 1, 1, 0], [1.0, 0.5, 0.0, 0.3, 1.0]),  # interior, x = 0 of a child
     ],
 )
 @pytest.mark.parametrize("ncomp", [1, 3])
@@ -174,46 +190,44 @@ def test_topology_connects_children_to_parent_end():
 
 def test_read_swc_groups_and_structure():
     cell = dx.read_swc(SWC, ncomp=2)
-    assert dict(cell.groups).keys() == {"soma", "axon", "basal", "apical"}
-    assert all(b.ncomp == 2 for b in cell.branches)
-    xyz = np.asarray(getattr(cell.xyz, "array", cell.xyz))
-    assert xyz.shape == (cell.ncomp, 3)
-    # Compartment centres lie on the soma axis for the soma branch.
-    np.testing.assert_allclose(xyz[:2, 1:], 0.0, atol=1e-12)
     groups = dict(cell.groups)
-    # One soma branch (the root), one unbranched axon, bifurcating dendrites.
-    assert groups["soma"] == (cell.parents.index(-1),)
-    assert len(groups["axon"]) == 1
-    assert len(groups["apical"]) == 3 and len(groups["basal"]) == 3
-    all_b = sorted(sum((list(v) for v in groups.values()), []))
-    assert all_b == list(range(len(cell.branches)))
-    # The axon leaves from the root point: proximal end of the soma branch.
-    assert cell.attach[groups["axon"][0]] == 0.0
+    assert groups.keys() == {"soma", "axon", "basal", "apical"}
+    assert all(b.ncomp == 2 for b in cell.branches)
+    # Branches in the importer's order: the soma chain, then new sections by
+    # their first point's id: apical trunk and branches, basal trunk and
+    # branches, then the axon (ids 26-30).
+    assert groups["soma"] == (0,)
+    assert groups["apical"] == (1, 2, 3) and groups["basal"] == (4, 5, 6)
+    assert groups["axon"] == (7,)
+    assert cell.parents == (-1, 0, 1, 1, 0, 4, 4, 0)
+    # The trunks leave the last soma point: x = 1; the axon leaves the root
+    # point, the first point of the soma section: x = 0.
+    assert cell.attach == (1.0,) * 7 + (0.0,)
     net = dx.Network(cell)
     _check_topology(net, [cell])
-    sel = dx.select(net, group="apical")
-    assert len(sel) == 3 * 2
+    assert len(dx.select(net, group="apical")) == 3 * 2
+    # Every branch keeps its 3-D points; the centres follow them.
+    assert net.xyz.array.shape == (cell.ncomp, 3)
+    np.testing.assert_allclose(net.xyz.array[:2, 1:], 0.0, atol=1e-12)
 
 
-def test_read_swc_geometry():
+def test_read_swc_points_as_neurons_importer():
     cell = dx.read_swc(SWC, ncomp=1)
-    soma = cell.branches[cell.parents.index(-1)].comps[0]
-    # Soma: points (0,0,0) r 9, (10,0,0) r 10, (20,0,0) r 8.5 -> length 20, centre r 10
-    assert soma.length == pytest.approx(20.0, rel=1e-12)
-    assert soma.radius == pytest.approx(10.0, rel=1e-12)
-    axon = cell.branches[dict(cell.groups)["axon"][0]].comps[0]
-    # Axon path starts at the root point (0,0,0).
-    pts = np.array(
-        [
-            [0, 0, 0],
-            [-20, -3, 0],
-            [-40, -5, 0],
-            [-60, -6, 0],
-            [-80, -6, 0],
-            [-100, -7, 0],
-        ],
-        float,
+    soma, trunk, axon = (cell.branches[b] for b in (0, 1, 7))
+    # Soma: points (0,0,0) r 9, (10,0,0) r 10, (20,0,0) r 8.5: length 20, the
+    # radius averaged along the path, ((9 + 10) / 2 + (10 + 8.5) / 2) / 2.
+    assert soma.comps[0].length == pytest.approx(20.0, rel=1e-12)
+    assert soma.comps[0].radius == pytest.approx(9.375, rel=1e-12)
+    # A process leaving the soma starts at its parent point, with the radius of
+    # its own first point; points are held in single precision, as in NEURON.
+    assert trunk.points.array.dtype == np.float32
+    np.testing.assert_array_equal(
+        trunk.points.array[:2], np.float32([[20, 0, 0, 1.5], [24, 35, 0, 1.5]])
     )
-    assert axon.length == pytest.approx(
-        np.linalg.norm(np.diff(pts, axis=0), axis=1).sum(), rel=1e-12
+    np.testing.assert_array_equal(
+        axon.points.array[:2], np.float32([[0, 0, 0, 0.9], [-20, -3, 0, 0.9]])
     )
+    path = np.array([[0, 0, 0], [-20, -3, 0], [-40, -5, 0], [-60, -6, 0],
+                     [-80, -6, 0], [-100, -7, 0]], float)  # fmt: skip
+    length = np.linalg.norm(np.diff(path, axis=0), axis=1).sum()
+    assert axon.comps[0].length == pytest.approx(length, rel=1e-12)

@@ -13,53 +13,34 @@ import numpy as np
 import pytest
 
 import dendrax as dx
+from helpers import neuron_mechanism
 
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT / "reference"))
 import cases  # noqa: E402
-from swc_sections import swc_sections  # noqa: E402
 
 SOLVERS = {"ie": dx.ImplicitEuler(), "cn": dx.CrankNicolson()}
 
 
-def _mechanism(name: str) -> dx.channels.AbstractChannel:
-    hh = cases.HH
-    if name == "hh":
-        return dx.channels.HH(
-            gNa=hh["gnabar"], gK=hh["gkbar"], gLeak=hh["gl"], eNa=hh["ena"],
-            eK=hh["ek"], eLeak=hh["el"], temperature=cases.CELSIUS,
-        )  # fmt: skip
-    return dx.channels.Passive(g=cases.PAS["g"], e=cases.PAS["e"])
-
-
 def _build(case) -> dx.Network:
     """The case as a dendrax network."""
-    if "swc_file" in case:
-        cell = dx.read_swc(ROOT.parent / case["swc_file"], ncomp=case["ncomp"])
-        net = dx.Network(cell)
-        net = dx.set(net, "axial_resistivity", case["Ra"])
-        net = dx.set(net, "capacitance", case["cm"])
-        soma = dx.select(net, group="soma")
-        rest = dx.select(net, where=lambda t: ~t.groups["soma"])
-        net = dx.insert(net, _mechanism("hh"), where=soma)
-        net = dx.insert(net, _mechanism(case["default_mech"]), where=rest)
-    else:
-        secs = case["sections"]
-        branches = [
-            dx.Branch(
-                dx.Compartment(
-                    length=s["L"] / s["nseg"], radius=s["diam"] / 2,
-                    axial_resistivity=s["Ra"], capacitance=s["cm"],
-                ),
-                ncomp=s["nseg"],
+    secs = case["sections"]
+    branches = [
+        dx.Branch([
+            dx.Compartment(
+                length=s["L"] / s["nseg"], radius=d / 2,
+                axial_resistivity=s["Ra"], capacitance=s["cm"],
             )
-            for s in secs
-        ]  # fmt: skip
-        attach = [1.0 if s["attach"] is None else s["attach"] for s in secs]
-        cell = dx.Cell(branches, [s["parent"] for s in secs], attach=attach)
-        net = dx.Network(cell)
-        for b, s in enumerate(secs):
-            net = dx.insert(net, _mechanism(s["mech"]), where=dx.select(net, branch=b))
+            for d in np.broadcast_to(s["diam"], (s["nseg"],))
+        ])
+        for s in secs
+    ]  # fmt: skip
+    attach = [1.0 if s["attach"] is None else s["attach"] for s in secs]
+    cell = dx.Cell(branches, [s["parent"] for s in secs], attach=attach)
+    net = dx.Network(cell)
+    for b, s in enumerate(secs):
+        where = dx.select(net, branch=b)
+        net = dx.insert(net, neuron_mechanism(s["mech"]), where=where)
     return dx.set(net, "v_init", cases.V_INIT)
 
 
@@ -135,19 +116,3 @@ def test_spike_times_match_neuron(case_result, method):
         assert np.all(np.abs(mine - theirs) <= 1), (case["name"], method, k)
     if case["name"] != "clamp":
         assert len(_spike_steps(v_ref[:, 0])) > 0, "reference should spike"
-
-
-def test_read_swc_matches_reference_conversion():
-    case = cases.SWC
-    path = ROOT.parent / case["swc_file"]
-    ref = swc_sections(str(path), case["ncomp"])
-    cell = dx.read_swc(path, ncomp=case["ncomp"])
-    assert len(cell.branches) == len(ref)
-    for b, sec in enumerate(ref):
-        assert cell.parents[b] == sec["parent"]
-        if sec["parent"] >= 0:
-            assert cell.attach[b] == sec["attach"]
-        lengths = [c.length for c in cell.branches[b].comps]
-        radii = [c.radius for c in cell.branches[b].comps]
-        np.testing.assert_allclose(lengths, sec["comp_length"], rtol=1e-12)
-        np.testing.assert_allclose(radii, sec["comp_radius"], rtol=1e-12)

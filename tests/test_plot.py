@@ -5,16 +5,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.collections import (  # noqa: E402
+    LineCollection,
+    PatchCollection,
+    PolyCollection,
+)
 
 import dendrax as dx  # noqa: E402
 import dendrax.plot  # noqa: E402
 from helpers import hh_net  # noqa: E402
-
-
-def _lines(ax) -> LineCollection:
-    (coll,) = [c for c in ax.collections if isinstance(c, LineCollection)]
-    return coll
 
 
 def test_traces_one_line_per_recorded_compartment():
@@ -40,51 +39,241 @@ def test_traces_picks_one_of_several_records():
     plt.close("all")
 
 
-def test_morphology_draws_two_halves_per_link():
-    net = hh_net(n_cells=2, ncomp=2)
+# dx.plot.morphology adds, in order: centrelines, pieces, joints, soma disks.
+def _parts(ax):
+    lines, pieces, joints, somas = ax.collections
+    assert isinstance(lines, LineCollection)
+    assert isinstance(pieces, PolyCollection)
+    assert isinstance(joints, PolyCollection)
+    assert isinstance(somas, PatchCollection)
+    return lines, pieces, joints, somas
+
+
+def _quads(pieces) -> np.ndarray:
+    """(pieces, 4, 2): the corners p0 + r0 n, p1 + r1 n, p1 - r1 n, p0 - r0 n."""
+    return np.stack([p.vertices[:4] for p in pieces.get_paths()])
+
+
+def _tapered_cell() -> dx.Cell:
+    """A root of three compartments of radii 1, 2, 3 µm and two children."""
+    root = dx.Branch([dx.Compartment(length=30.0, radius=r) for r in (1.0, 2.0, 3.0)])
+    child = dx.Branch(dx.Compartment(length=20.0, radius=0.5), ncomp=2)
+    return dx.Cell([root, child, child], parents=[-1, 0, 0])
+
+
+SWC_HEAD = "# id type x y z radius parent\n"
+
+
+def _write(tmp_path, name, rows) -> str:
+    path = tmp_path / name
+    path.write_text(SWC_HEAD + "\n".join(rows) + "\n")
+    return str(path)
+
+
+def test_morphology_one_polygon_per_piece():
+    net = dx.Network(_tapered_cell())
     ax = dx.plot.morphology(net)
-    # Every compartment except each cell's root hangs from a parent compartment.
-    n_links = len(net) - net.n_cells
-    assert len(_lines(ax).get_segments()) == 2 * n_links
+    lines, pieces, joints, somas = _parts(ax)
+    # A built cell has two points per compartment: one piece each.
+    assert len(pieces.get_paths()) == len(net)
+    assert len(lines.get_segments()) == len(net)
+    # Joints where pieces meet: every compartment's start but the root's.
+    assert len(joints.get_paths()) == len(net) - 1
+    assert len(somas.get_paths()) == 0
+    # An SWC cell: one piece per pair of consecutive points of a compartment.
+    net = dx.Network(dx.read_swc("tests/data/morphologies/chain_soma.swc", 3))
+    (outline,) = net.drawing.outlines
+    comp = outline.array[:, 4]
+    ax = dx.plot.morphology(net)
+    _, pieces, _, _ = _parts(ax)
+    assert len(pieces.get_paths()) == np.sum(comp[1:] == comp[:-1])
     plt.close("all")
 
 
-def test_morphology_values_and_colorbar():
-    net = hh_net(n_cells=2, ncomp=3)
-    sol = dx.simulate(net, 1.0, 0.025)
-    fig, ax = plt.subplots()
-    dx.plot.morphology(net, ax=ax, values=sol.ys[-1], label="v (mV)")
-    lines = _lines(ax)
-    assert len(lines.get_segments()) == 2 * (len(net) - net.n_cells)
-    assert len(lines.get_array()) == len(lines.get_segments())
-    assert len(fig.axes) == 2  # the colorbar
+def test_morphology_widths_are_diameters_to_scale():
+    net = dx.Network(_tapered_cell())
+    ax = dx.plot.morphology(net)
+    _, pieces, joints, _ = _parts(ax)
+    q = _quads(pieces)
+    radius = np.asarray(net.nodes.radius.values())
+    # Both ends of each piece are as wide as the compartment's diameter ...
+    np.testing.assert_allclose(np.linalg.norm(q[:, 0] - q[:, 3], axis=1), 2 * radius)
+    np.testing.assert_allclose(np.linalg.norm(q[:, 1] - q[:, 2], axis=1), 2 * radius)
+    # ... across the piece, whose axis is as long as the compartment.
+    axis = 0.5 * (q[:, 1] + q[:, 2]) - 0.5 * (q[:, 0] + q[:, 3])
+    across = q[:, 0] - q[:, 3]
+    np.testing.assert_allclose(np.sum(axis * across, axis=1), 0.0, atol=1e-9)
+    length = np.asarray(net.nodes.length.values())
+    np.testing.assert_allclose(np.linalg.norm(axis, axis=1), length)
+    # The root runs along +x: its pieces span y = ±r.
+    np.testing.assert_allclose(q[:3, 0, 1], radius[:3])
+    np.testing.assert_allclose(q[:3, 3, 1], -radius[:3])
+    # Joint disks have the local radius.
+    half = [np.ptp(p.vertices[:, 0]) / 2 for p in joints.get_paths()]
+    np.testing.assert_allclose(half, radius[1:], rtol=1e-12)
+    # The limits hold the whole drawing.
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    assert x0 <= q[..., 0].min() and q[..., 0].max() <= x1
+    assert y0 <= q[..., 1].min() and q[..., 1].max() <= y1
     assert ax.get_aspect() == 1.0
+    plt.close("all")
+
+
+def test_morphology_one_point_soma_is_a_disk(tmp_path):
+    path = _write(
+        tmp_path,
+        "ball.swc",
+        [
+            "1 1 10.0 20.0 5.0 6.0 -1",
+            "2 3 16.0 20.0 5.0 1.0 1",
+            "3 3 40.0 20.0 5.0 1.0 2",
+            "4 3 60.0 30.0 5.0 0.8 3",
+        ],
+    )
+    net = dx.Network(dx.read_swc(path, 3))
+    values = np.arange(len(net), dtype=float)
+    ax = dx.plot.morphology(net, values=values)
+    _, pieces, _, somas = _parts(ax)
+    (disk,) = somas.get_paths()
+    box = disk.get_extents()
+    np.testing.assert_allclose([box.width, box.height], [12.0, 12.0], rtol=1e-6)
+    np.testing.assert_allclose(box.get_points().mean(axis=0), [10.0, 20.0])
+    # In the colour of the soma's middle compartment (soma(0.5)).
+    (soma,) = [ix.array for name, ix in net.groups.items if name == "soma"]
+    assert somas.get_array()[0] == values[soma[1]]
+    # The soma's own pieces are not drawn; the dendrite's are.
+    assert not np.isin(pieces.get_array(), values[soma]).any()
+    plt.close("all")
+
+
+def test_morphology_traced_soma_is_drawn_piece_by_piece(tmp_path):
+    # A soma of three points whose radius varies is not sphere-like.
+    path = _write(
+        tmp_path,
+        "pear.swc",
+        [
+            "1 1 0.0 0.0 0.0 4.0 -1",
+            "2 1 0.0 6.0 0.0 6.0 1",
+            "3 1 0.0 12.0 0.0 3.0 2",
+            "4 3 0.0 14.0 0.0 1.0 3",
+            "5 3 0.0 50.0 0.0 1.0 4",
+        ],
+    )
+    net = dx.Network(dx.read_swc(path, 1))
+    ax = dx.plot.morphology(net)
+    _, pieces, _, somas = _parts(ax)
+    assert len(somas.get_paths()) == 0
+    q = _quads(pieces)
+    # The soma's two pieces, 8 and 12 then 12 and 6 µm wide.
+    np.testing.assert_allclose(np.ptp(q[0, :, 0]), 12.0)
+    np.testing.assert_allclose(q[0, [0, 3], 0], [-4.0, 4.0], atol=1e-6)
+    plt.close("all")
+
+
+def test_morphology_values_colour_their_compartments():
+    net = dx.Network([_tapered_cell()] * 2)
+    values = np.linspace(-70.0, 20.0, len(net))
+    fig, ax = plt.subplots()
+    dx.plot.morphology(net, ax=ax, values=values, cmap="plasma", label="v (mV)")
+    fig.canvas.draw()
+    lines, pieces, joints, _ = _parts(ax)
+    expected = plt.get_cmap("plasma")((values - values.min()) / np.ptp(values))
+    # One piece per compartment, in order.
+    np.testing.assert_allclose(pieces.get_facecolor(), expected)
+    np.testing.assert_allclose(lines.get_color(), expected)
+    # Joints take the colour of the compartment that starts there.
+    starts = [k for k in range(len(net)) if k % (len(net) // 2) != 0]
+    np.testing.assert_allclose(joints.get_facecolor(), expected[starts])
+    # The colorbar.
+    assert len(fig.axes) == 2
+    assert fig.axes[1].get_ylabel() == "v (mV)"
+    assert fig.axes[1].get_ylim() == (-70.0, 20.0)
+    # vmin / vmax set the range.
+    fig, ax = plt.subplots()
+    dx.plot.morphology(net, ax=ax, values=values, vmin=-80.0, vmax=40.0)
+    assert _parts(ax)[1].get_clim() == (-80.0, 40.0)
+    plt.close("all")
+
+
+def test_morphology_one_colour_without_values():
+    net = dx.Network(_tapered_cell())
+    fig, ax = plt.subplots()
+    dx.plot.morphology(net, ax=ax, color="tab:red", min_width=1.5)
+    lines, pieces, joints, _ = _parts(ax)
+    red = matplotlib.colors.to_rgba("tab:red")
+    for coll in (pieces, joints):
+        assert np.allclose(coll.get_facecolor(), red)
+    assert np.allclose(lines.get_color(), red)
+    np.testing.assert_allclose(lines.get_linewidth(), 1.5)
+    assert len(fig.axes) == 1  # no colorbar
+    plt.close("all")
+
+
+def test_morphology_projection_picks_the_coordinates(tmp_path):
+    path = _write(
+        tmp_path,
+        "tilted.swc",
+        [
+            "1 1 0.0 0.0 0.0 5.0 -1",
+            "2 3 0.0 0.0 6.0 1.0 1",
+            "3 3 30.0 50.0 60.0 1.0 2",
+        ],
+    )
+    net = dx.Network(dx.read_swc(path, 1))
+    ax = dx.plot.morphology(net, dims=(0, 2))
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x (µm)", "z (µm)")
+    _, pieces, _, somas = _parts(ax)
+    (q,) = _quads(pieces)
+    # The dendrite from (0, 6) to (30, 60) in the x-z plane, 2 µm wide.
+    np.testing.assert_allclose(0.5 * (q[0] + q[3]), [0.0, 6.0], atol=1e-5)
+    np.testing.assert_allclose(0.5 * (q[1] + q[2]), [30.0, 60.0], atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(q[0] - q[3]), 2.0, rtol=1e-6)
+    assert ax.get_ylim()[1] >= 60.0
+    ax = dx.plot.morphology(net, dims=(2, 1))
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("z (µm)", "y (µm)")
+    plt.close("all")
+
+
+def test_morphology_cells_side_by_side():
+    one = dx.Network(_tapered_cell())
+    three = dx.Network([_tapered_cell()] * 3)
+    q1 = _quads(_parts(dx.plot.morphology(one))[1])
+    q3 = _quads(_parts(dx.plot.morphology(three))[1])
+    assert len(q3) == 3 * len(q1)
+    shift = three.drawing.placement.array[:, 1]
+    assert shift[0] == 0.0 and np.all(np.diff(shift) > 0)
+    for c in range(3):
+        block = q3[c * len(q1) : (c + 1) * len(q1)]
+        np.testing.assert_allclose(block, q1 + [shift[c], 0.0])
+    # Only some cells.
+    q = _quads(_parts(dx.plot.morphology(three, cells=[2]))[1])
+    np.testing.assert_allclose(q, q1 + [shift[2], 0.0])
+    plt.close("all")
+
+
+def test_morphology_draws_the_ca1_cell():
+    net = dx.Network(dx.read_swc("tests/data/morphologies/ca1_n120.swc", 4))
+    (outline,) = net.drawing.outlines
+    comp = outline.array[:, 4]
+    ax = dx.plot.morphology(net, values=np.asarray(net.xyz.array)[:, 1])
+    _, pieces, joints, _ = _parts(ax)
+    assert len(pieces.get_paths()) == np.sum(comp[1:] == comp[:-1])
+    xyz, r = outline.array[:, :3], outline.array[:, 3]
+    x0, x1 = ax.get_xlim()
+    assert x0 <= (xyz[:, 0] - r).min() and (xyz[:, 0] + r).max() <= x1
+    plt.close("all")
+
+
+def test_morphology_errors():
+    net = hh_net(n_cells=2, ncomp=3)
     with pytest.raises(ValueError, match="one value per"):
         dx.plot.morphology(net, values=np.zeros(3))
-    plt.close("all")
-
-
-def test_morphology_single_compartment_cells_are_dots():
-    cell = dx.Cell(dx.Branch(dx.Compartment(length=20.0, radius=10.0)))
-    net = dx.Network([cell] * 3)
-    ax = dx.plot.morphology(net, values=np.arange(3.0))
-    assert len(_lines(ax).get_segments()) == 0
-    (dots,) = [c for c in ax.collections if not isinstance(c, LineCollection)]
-    assert len(dots.get_offsets()) == 3
-    plt.close("all")
-
-
-def test_morphology_swc_uses_its_coordinates():
-    cell = dx.read_swc("tests/data/cell.swc", ncomp=2)
-    net = dx.Network(cell)
-    ax = dx.plot.morphology(net)
-    segs = _lines(ax).get_segments()
-    assert len(segs) == 2 * (len(net) - 1)
-    xy = net.xyz.array[:, :2]
-
-    def at_centre(p):
-        return np.min(np.linalg.norm(xy - p, axis=1)) < 1e-9
-
-    # Each half-link runs between a compartment centre and a link midpoint.
-    assert all(at_centre(s[0]) or at_centre(s[1]) for s in segs)
+    for dims in [(0, 0), (0, 3), (-1, 1)]:
+        with pytest.raises(ValueError, match="dims"):
+            dx.plot.morphology(net, dims=dims)
+    with pytest.raises(IndexError, match="cells"):
+        dx.plot.morphology(net, cells=[2])
+    with pytest.raises(TypeError, match="max_width was removed"):
+        dx.plot.morphology(net, max_width=4.0)
     plt.close("all")

@@ -7,15 +7,17 @@ from . import (
     synapses as synapses,
 )
 from ._connect import connect as connect
+from ._geometry import DLambda as DLambda
 from ._morphology import (
     Branch as Branch,
     Cell as Cell,
     Compartment as Compartment,
-    read_swc as read_swc,
 )
 from ._network import (
+    CableGeometry as CableGeometry,
     Network as Network,
     add_group as add_group,
+    cable_geometry as cable_geometry,
     get as get,
     insert as insert,
     set as set,
@@ -60,6 +62,7 @@ from ._solver import (
     ImplicitEuler as ImplicitEuler,
 )
 from ._spike import heaviside as heaviside
+from ._swc import read_swc as read_swc
 from ._transform import (
     AbstractTransform as AbstractTransform,
     Exp as Exp,

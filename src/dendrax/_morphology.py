@@ -1,4 +1,4 @@
-"""Morphology: `Compartment`, `Branch`, `Cell` and `read_swc`.
+"""Morphology: `Compartment`, `Branch` and `Cell`.
 
 These are plain, immutable build-time descriptions. `Network` turns them into a
 struct-of-arrays node table and the static structure the solver needs.
@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
+from typing import NamedTuple
 
 import equinox as eqx
 import numpy as np
 
+from ._geometry import DLambda, frustums, split_points
 from ._static import Ix
+
+NcompRule = int | Sequence[int] | DLambda
 
 
 def _positive(name: str, value: float | int, owner: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise TypeError(
+            f"{owner}: {name} must be a positive number, got {type(value).__name__} "
+            f"{value!r}."
+        )
     value = float(value)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive number, got {value}.")
@@ -25,7 +33,7 @@ def _positive(name: str, value: float | int, owner: str) -> float:
 
 
 class Compartment(eqx.Module):
-    """One isopotential cylinder (a NEURON segment).
+    """One isopotential compartment (a NEURON segment).
 
     **Arguments:**
 
@@ -34,6 +42,11 @@ class Compartment(eqx.Module):
     - `axial_resistivity`: Ra in Ω·cm (NEURON's default 35.4).
     - `capacitance`: membrane capacitance in µF/cm².
     - `v_init`: initial membrane potential in mV (NEURON's default -65).
+    - `profile`: the compartment's membrane area and the axial resistances of
+      its proximal and distal halves, each relative to the cylinder of this
+      length and radius. (1, 1, 1), the default, is a cylinder;
+      `Branch.from_points` and `read_swc` set it from 3-D points, and changing
+      `length` or `radius` later scales that 3-D shape.
     """
 
     length: float | int = 10.0
@@ -41,12 +54,54 @@ class Compartment(eqx.Module):
     axial_resistivity: float | int = 35.4
     capacitance: float | int = 1.0
     v_init: float | int = -65.0
+    profile: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
     def __check_init__(self):
         for name in ("length", "radius", "axial_resistivity", "capacitance"):
             _positive(name, getattr(self, name), "Compartment")
-        if not math.isfinite(float(self.v_init)):
+        v = self.v_init
+        if isinstance(v, bool) or not isinstance(v, int | float | np.number):
+            raise TypeError(f"Compartment: v_init must be a number, got {v!r}.")
+        if not math.isfinite(float(v)):
             raise ValueError("Compartment: v_init must be a finite number.")
+        if len(self.profile) != 3:
+            raise ValueError("Compartment: profile must hold three numbers.")
+        for p in self.profile:
+            _positive("each entry of profile", p, "Compartment")
+
+
+def _check_points(points, who: str) -> np.ndarray:
+    # Single precision is kept (NEURON's own 3-D points are floats, see read_swc).
+    single = getattr(points, "dtype", None) == np.float32
+    try:
+        pts = np.array(points, dtype=np.float32 if single else float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{who}: points must be numbers, shape (n, 4): x, y, z, radius in µm."
+        ) from None
+    if pts.ndim != 2 or pts.shape[1] != 4 or len(pts) < 2:
+        raise ValueError(
+            f"{who}: points has shape {pts.shape}; give at least two rows of "
+            "(x, y, z, radius) in µm."
+        )
+    if not np.all(np.isfinite(pts)):
+        raise ValueError(f"{who}: points must be finite.")
+    if np.any(pts[:, 3] <= 0):
+        k = int(np.flatnonzero(pts[:, 3] <= 0)[0])
+        raise ValueError(
+            f"{who}: point {k} has radius {pts[k, 3]}; every radius must be positive."
+        )
+    if np.linalg.norm(np.diff(pts[:, :3], axis=0), axis=1).sum() <= 0:
+        raise ValueError(f"{who}: the points have zero total length.")
+    if pts[:, 3].min() <= 0:  # a radius that underflowed
+        raise ValueError(f"{who}: every radius must be positive.")
+    return pts
+
+
+def _check_ncomp(n, who: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"{who}: ncomp must be an integer >= 1, got {n!r}.")
+    return int(n)
 
 
 class Branch(eqx.Module):
@@ -57,18 +112,24 @@ class Branch(eqx.Module):
     - `comp`: a `Compartment` repeated `ncomp` times, or a sequence of
       compartments (then `ncomp` must be omitted or equal its length).
     - `ncomp`: number of compartments.
+    - `points`: optional (n, 4) 3-D points (x, y, z, radius in µm) the
+      compartments were made from (set by `Branch.from_points`); kept for
+      drawing and for changing the number of compartments later.
     """
 
     comps: tuple[Compartment, ...]
+    points: Ix | None = eqx.field(static=True)
 
     def __init__(
-        self, comp: Compartment | Sequence[Compartment], ncomp: int | None = None
+        self,
+        comp: Compartment | Sequence[Compartment],
+        ncomp: int | None = None,
+        *,
+        points=None,
     ):
         if isinstance(comp, Compartment):
-            n = 1 if ncomp is None else ncomp
-            if not isinstance(n, int | np.integer) or n < 1:
-                raise ValueError(f"Branch: ncomp must be an integer >= 1, got {n!r}.")
-            self.comps = (comp,) * int(n)
+            n = _check_ncomp(1 if ncomp is None else ncomp, "Branch")
+            self.comps = (comp,) * n
         else:
             comps = tuple(comp)
             if not comps or not all(isinstance(c, Compartment) for c in comps):
@@ -82,14 +143,128 @@ class Branch(eqx.Module):
                     "omit ncomp."
                 )
             self.comps = comps
+        self.points = None if points is None else Ix(_check_points(points, "Branch"))
 
     @property
     def ncomp(self) -> int:
         return len(self.comps)
 
+    @property
+    def length(self) -> float:
+        """Total length in µm."""
+        return float(sum(float(c.length) for c in self.comps))
 
-def _check_parents(parents: Sequence[int], n: int) -> tuple[int, ...]:
-    parents = tuple(int(p) for p in parents)
+    @classmethod
+    def from_points(
+        cls,
+        points,
+        ncomp: int | DLambda = 1,
+        *,
+        axial_resistivity: float = 35.4,
+        capacitance: float = 1.0,
+        v_init: float = -65.0,
+    ) -> Branch:
+        """A branch traced by 3-D points (NEURON's `pt3dadd`), cut into `ncomp`
+        compartments of equal length.
+
+        The radius varies linearly between points; each compartment's membrane
+        area, the axial resistance of each of its halves and its mean radius are
+        integrated over the frustums between the points exactly as NEURON does
+        (see `Compartment.profile`).
+
+        **Arguments:**
+
+        - `points`: (n >= 2, 4) array of x, y, z, radius in µm. Single-precision
+          points (as NEURON stores them) are kept in single precision and the
+          steps between them taken in it, as NEURON does.
+        - `ncomp`: number of compartments, or a rule such as `dx.DLambda()`.
+        - `axial_resistivity`, `capacitance`, `v_init`: as for `Compartment`.
+
+        **Returns:**
+
+        A `Branch` that remembers its points.
+        """
+        pts = _check_points(points, "Branch.from_points")
+        if isinstance(ncomp, DLambda):
+            ncomp = ncomp.ncomp(pts[:, :3], pts[:, 3], axial_resistivity, capacitance)
+        ncomp = _check_ncomp(ncomp, "Branch.from_points")
+        f = frustums(pts[:, :3], pts[:, 3], ncomp)
+        comps = [
+            Compartment(
+                length=float(f.length[k]),
+                radius=float(f.radius[k]),
+                axial_resistivity=axial_resistivity,
+                capacitance=capacitance,
+                v_init=v_init,
+                profile=tuple(float(x) for x in f.profile[k]),
+            )
+            for k in range(ncomp)
+        ]
+        return cls(comps, points=pts)
+
+    def with_ncomp(self, ncomp: int | DLambda) -> Branch:
+        """The same cable cut into a different number of compartments.
+
+        Possible for a branch made from 3-D points and for a uniform cable (all
+        compartments alike); the electrical properties are those of its first
+        compartment.
+
+        **Arguments:**
+
+        - `ncomp`: number of compartments, or a rule such as `dx.DLambda()`.
+
+        **Returns:**
+
+        A new `Branch`.
+        """
+        c = self.comps[0]
+        props = dict(
+            axial_resistivity=c.axial_resistivity,
+            capacitance=c.capacitance,
+            v_init=c.v_init,
+        )
+        if self.points is not None:
+            return Branch.from_points(self.points.array, ncomp, **props)
+        if any(other != c for other in self.comps):
+            raise ValueError(
+                "Branch.with_ncomp: the compartments of this branch differ, so there "
+                "is no single cable to cut anew; build it with Branch.from_points, "
+                "or give its compartments yourself."
+            )
+        length = self.length
+        if isinstance(ncomp, DLambda):
+            pts = np.array([[0, 0, 0, c.radius], [length, 0, 0, c.radius]], float)
+            ncomp = ncomp.ncomp(pts[:, :3], pts[:, 3], **_rc(props))
+        n = _check_ncomp(ncomp, "Branch.with_ncomp")
+        return Branch(eqx.tree_at(lambda x: x.length, c, length / n), n)
+
+
+def _rc(props):
+    return dict(
+        axial_resistivity=float(props["axial_resistivity"]),
+        capacitance=float(props["capacitance"]),
+    )
+
+
+def _check_parents(parents, n: int) -> tuple[int, ...]:
+    if isinstance(parents, str | bytes):
+        raise TypeError(
+            f"Cell: parents must be a sequence of branch indices, got {parents!r}."
+        )
+    out = []
+    for i, p in enumerate(parents):
+        if isinstance(p, bool) or not isinstance(p, int | np.integer | float):
+            raise TypeError(
+                f"Cell: parents[{i}] = {p!r} is not an integer; give the index of "
+                "the parent branch (-1 for the root)."
+            )
+        if int(p) != p:
+            raise ValueError(
+                f"Cell: parents[{i}] = {p!r} is not an integer; give the index of "
+                "the parent branch (-1 for the root)."
+            )
+        out.append(int(p))
+    parents = tuple(out)
     if len(parents) != n:
         raise ValueError(
             f"Cell: parents has {len(parents)} entries but there are {n} branches; "
@@ -124,6 +299,46 @@ def _check_parents(parents: Sequence[int], n: int) -> tuple[int, ...]:
     return parents
 
 
+def _check_attach(attach, n: int) -> tuple[float, ...]:
+    if attach is None:
+        return (1.0,) * n
+    out = []
+    for a in attach:
+        if isinstance(a, bool) or not isinstance(a, int | float | np.number):
+            raise TypeError(f"Cell: attach must hold numbers in [0, 1], got {a!r}.")
+        if not 0.0 <= float(a) <= 1.0:
+            raise ValueError(
+                f"Cell: attach must hold positions in [0, 1] along the parent, got "
+                f"{a!r}."
+            )
+        out.append(float(a))
+    if len(out) != n:
+        raise ValueError(
+            f"Cell: attach has {len(out)} entries but there are {n} branches."
+        )
+    return tuple(out)
+
+
+def ncomp_rules(ncomp, n: int, who: str) -> list[int | DLambda]:
+    """One count or rule per branch from `ncomp`: an int, one int per branch or a
+    rule such as `DLambda` (for all branches)."""
+    if isinstance(ncomp, int | np.integer | DLambda) and not isinstance(ncomp, bool):
+        return [ncomp] * n
+    if isinstance(ncomp, Sequence | np.ndarray) and not isinstance(ncomp, str):
+        rules = list(ncomp)
+        if len(rules) != n:
+            raise ValueError(
+                f"{who}: ncomp has {len(rules)} entries but there are {n} branches; "
+                "give one count per branch, one count for all, or a rule such as "
+                "dx.DLambda()."
+            )
+        return rules
+    raise TypeError(
+        f"{who}: ncomp must be an integer, a sequence of integers (one per branch) "
+        f"or a rule such as dx.DLambda(), got {ncomp!r}."
+    )
+
+
 class Cell(eqx.Module):
     """A tree of branches.
 
@@ -132,13 +347,17 @@ class Cell(eqx.Module):
     - `branches`: one `Branch` (repeated for every entry of `parents`) or a
       sequence of branches.
     - `parents`: for each branch, the index of its parent branch, -1 for the root.
-      A child attaches at the distal end (x = 1) of its parent, as NEURON's
-      `child.connect(parent(1))`.
-    - `attach`: optional, per branch, 1.0 (distal end, default) or 0.0 (proximal
-      end) of the parent where it attaches.
+    - `attach`: optional, per branch, the position x in [0, 1] along its parent
+      where it attaches (default 1, the distal end), as NEURON's
+      `child.connect(parent(x))`: at x = 1 children meet at the parent's end; at
+      0 < x < 1 a child joins the compartment containing x directly; at x = 0 it
+      joins where the parent itself is attached (or the root's proximal end).
     - `groups`: optional mapping of group name to branch indices; the network
       turns these into node groups (`read_swc` sets "soma", "axon", ...).
     - `xyz`: optional (ncomp_total, 3) compartment centres in µm, for plotting.
+    - `ncomp`: optional; cut every branch anew into this many compartments: an
+      integer, one integer per branch, or a rule such as `dx.DLambda()` (see
+      `Branch.with_ncomp`).
     """
 
     branches: tuple[Branch, ...]
@@ -155,7 +374,14 @@ class Cell(eqx.Module):
         attach: Sequence[float | int] | None = None,
         groups: dict[str, Sequence[int]] | None = None,
         xyz: np.ndarray | None = None,
+        ncomp: NcompRule | None = None,
     ):
+        if isinstance(parents, str | bytes) or not isinstance(
+            parents, Sequence | np.ndarray
+        ):
+            raise TypeError(
+                f"Cell: parents must be a sequence of branch indices, got {parents!r}."
+            )
         parents = list(parents)
         if isinstance(branches, Branch):
             branches = (branches,) * len(parents)
@@ -165,14 +391,23 @@ class Cell(eqx.Module):
                 "Cell: branches must be a Branch or a sequence of Branches."
             )
         self.parents = _check_parents(parents, len(branches))
+        if ncomp is not None:
+            rules = ncomp_rules(ncomp, len(branches), "Cell")
+            branches = tuple(b.with_ncomp(r) for b, r in zip(branches, rules))
         self.branches = branches
-        attach = (1.0,) * len(branches) if attach is None else tuple(map(float, attach))
-        if len(attach) != len(branches) or any(a not in (0.0, 1.0) for a in attach):
-            raise ValueError("Cell: attach must hold 0.0 or 1.0 for every branch.")
-        self.attach = attach
-        self.groups = tuple(
-            (str(k), tuple(int(i) for i in v)) for k, v in (groups or {}).items()
-        )
+        self.attach = _check_attach(attach, len(branches))
+        group_items = []
+        for k, v in (groups or {}).items():
+            members = []
+            for i in v:
+                if isinstance(i, bool) or not isinstance(i, int | np.integer):
+                    raise TypeError(
+                        f"Cell: groups[{k!r}] must hold branch indices (integers), "
+                        f"got {i!r}."
+                    )
+                members.append(int(i))
+            group_items.append((str(k), tuple(members)))
+        self.groups = tuple(group_items)
         for name, members in self.groups:
             if any(not 0 <= i < len(branches) for i in members):
                 raise ValueError(
@@ -192,180 +427,83 @@ class Cell(eqx.Module):
         return sum(b.ncomp for b in self.branches)
 
 
-# --- SWC -------------------------------------------------------------------------
+class Outline(NamedTuple):
+    """What a drawing of a cell needs: per compartment a polyline of 3-D points
+    with radii (`comp[i]` says which compartment point `i` belongs to; a
+    compartment's points are consecutive), and its centre."""
 
-_SWC_TYPES = {1: "soma", 2: "axon", 3: "basal", 4: "apical"}
-
-
-def _parse_swc(path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    rows = []
-    for lineno, line in enumerate(Path(path).read_text().splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        fields = line.split()
-        if len(fields) != 7:
-            raise ValueError(
-                f"read_swc: line {lineno} of {path} has {len(fields)} columns; SWC "
-                "needs 7 (id type x y z radius parent)."
-            )
-        rows.append([float(f) for f in fields])
-    if not rows:
-        raise ValueError(f"read_swc: {path} contains no points.")
-    data = np.array(rows)
-    data = data[np.argsort(data[:, 0])]
-    ids = data[:, 0].astype(int)
-    pos = {int(i): k for k, i in enumerate(ids)}
-    parent_ids = data[:, 6].astype(int)
-    roots = np.flatnonzero(parent_ids == -1)
-    if len(roots) != 1:
-        raise ValueError(f"read_swc: {path} must have exactly one root point.")
-    try:
-        parent = np.array([-1 if p == -1 else pos[int(p)] for p in parent_ids])
-    except KeyError as e:
-        raise ValueError(f"read_swc: parent id {e} does not exist in {path}.") from None
-    if np.any(parent >= np.arange(len(parent))):
-        raise ValueError(f"read_swc: in {path} every parent must precede its child.")
-    return data[:, 1].astype(int), data[:, 2:5], data[:, 5], parent
+    xyz: np.ndarray
+    radius: np.ndarray
+    comp: np.ndarray
+    centre: np.ndarray
 
 
-def _expand_point_soma(types, xyz, radius, parent):
-    """Replace a one-point soma by NeuroMorpho's three-point cylinder.
-
-    Two type-1 points at ±r along y become the root's first children: the soma
-    is then a cylinder of length and diameter 2r (the membrane area of a sphere
-    of radius r) whose two halves meet at the root, where the dendrites attach.
-    """
-    root = 0  # parents precede children, so the root comes first
-    if types[root] != 1 or np.any((parent == root) & (types == 1)):
-        return types, xyz, radius, parent
-    r = radius[root]
-    extra = xyz[root] + np.array([[0.0, -r, 0.0], [0.0, r, 0.0]])
-    parent = np.where(parent > root, parent + 2, parent)
-    return (
-        np.concatenate([types[:1], [1, 1], types[1:]]),
-        np.concatenate([xyz[:1], extra, xyz[1:]]),
-        np.concatenate([radius[:1], [r, r], radius[1:]]),
-        np.concatenate([parent[:1], [root, root], parent[1:]]),
-    )
-
-
-def read_swc(path: str | Path, ncomp: int) -> Cell:
-    """Read an SWC morphology into a `Cell`.
-
-    Unbranched runs of points become branches. A new branch starts at a point
-    whose parent has two or more children, whose type differs from its parent's,
-    or which is a second (third, ...) child of the root. A branch attaches at the
-    distal end of the branch ending at its parent point, or at the proximal end of
-    the root branch when its parent point is the root. Each branch is split into
-    `ncomp` compartments of equal length; a compartment's radius is the point
-    radius interpolated linearly along the path at its centre. Groups "soma",
-    "axon", "basal", "apical" (and "type_N" for other SWC types) are set.
-    A one-point soma becomes the three-point cylinder of NeuroMorpho's
-    convention (length and diameter 2r, the area of its sphere), with the
-    processes at the root attached at its centre.
-
-    **Arguments:**
-
-    - `path`: the SWC file.
-    - `ncomp`: compartments per branch.
-
-    **Returns:**
-
-    A `Cell` with compartment centres in `xyz`.
-    """
-    if not isinstance(ncomp, int | np.integer) or ncomp < 1:
-        raise ValueError(f"read_swc: ncomp must be an integer >= 1, got {ncomp!r}.")
-    types, xyz, radius, parent = _parse_swc(path)
-    types, xyz, radius, parent = _expand_point_soma(types, xyz, radius, parent)
-    n = len(types)
-    children = [[] for _ in range(n)]
-    for i in range(1, n):
-        children[parent[i]].append(i)
-    root = int(np.flatnonzero(parent == -1)[0])
-    section_of = np.full(n, -1)
-    points: list[list[int]] = []
-    sec_parent: list[int] = []
-    sec_attach: list[float] = []
-    for q in range(n):
-        if q == root:
-            continue
-        p = parent[q]
-        new = (
-            (p == root and q != children[root][0])
-            or len(children[p]) >= 2
-            or types[q] != types[p]
-        )
-        if p == root and q == children[root][0]:
-            section_of[root] = 0
-            section_of[q] = len(points)
-            points.append([root, q])
-            sec_parent.append(-1)
-            sec_attach.append(1.0)
-        elif new:
-            section_of[q] = len(points)
-            points.append([p, q])
-            sec_parent.append(int(section_of[p]))
-            sec_attach.append(0.0 if p == root else 1.0)
-        else:
-            section_of[q] = section_of[p]
-            points[section_of[p]].append(q)
-    if not points:
-        raise ValueError(f"read_swc: {path} needs at least two points.")
-
-    branches, centres, groups = [], [], {}
-    for s, pts in enumerate(points):
-        seg = np.linalg.norm(np.diff(xyz[pts], axis=0), axis=1)
-        arc = np.concatenate([[0.0], np.cumsum(seg)])
-        total = arc[-1]
-        if total <= 0:
-            raise ValueError(f"read_swc: branch {s} of {path} has zero length.")
-        s_mid = (np.arange(ncomp) + 0.5) / ncomp * total
-        r_mid = np.interp(s_mid, arc, radius[pts])
-        centres.append(
-            np.stack([np.interp(s_mid, arc, xyz[pts, k]) for k in range(3)], 1)
-        )
-        branches.append(
-            Branch([Compartment(length=total / ncomp, radius=float(r)) for r in r_mid])
-        )
-        t = int(types[pts[1]])
-        groups.setdefault(_SWC_TYPES.get(t, f"type_{t}"), []).append(s)
-    return Cell(
-        branches,
-        sec_parent,
-        attach=sec_attach,
-        groups=groups,
-        xyz=np.concatenate(centres),
-    )
-
-
-def coordinates(cell: Cell) -> np.ndarray:
-    """Compartment centres (ncomp, 3) in µm: `cell.xyz`, or a planar layout.
-
-    The layout draws the root branch along +x and fans each branch's children out
-    over ±40° around their parent's direction, to scale.
-    """
-    if cell.xyz is not None:
-        return cell.xyz.array
+def _layout(cell: Cell) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A planar layout, per branch (start, direction): the root along +x, each
+    branch's children fanned out over ±40° around their parent's direction."""
     n = len(cell.branches)
-    start = np.zeros((n, 2))
+    start = np.zeros((n, 3))
     angle = np.zeros(n)
-    out = [None] * n
     children = [[c for c in range(n) if cell.parents[c] == b] for b in range(n)]
     order = [cell.parents.index(-1)]
     for b in order:
-        br = cell.branches[b]
-        lengths = np.array([c.length for c in br.comps])
-        s_mid = np.cumsum(lengths) - lengths / 2
-        direction = np.array([np.cos(angle[b]), np.sin(angle[b])])
-        out[b] = start[b] + s_mid[:, None] * direction
-        end = start[b] + lengths.sum() * direction
+        direction = np.array([np.cos(angle[b]), np.sin(angle[b]), 0.0])
         kids = children[b]
         spread = np.linspace(-0.7, 0.7, len(kids)) if len(kids) > 1 else [0.0]
         for c, da in zip(kids, spread):
-            at_start = cell.attach[c] == 0.0
-            start[c] = start[b] if at_start else end
-            angle[c] = angle[b] + (np.pi if at_start else 0.0) + da
+            x = cell.attach[c]
+            start[c] = start[b] + x * cell.branches[b].length * direction
+            angle[c] = angle[b] + (np.pi if x == 0.0 else 0.0) + da
             order.append(c)
-    xy = np.concatenate(out)
-    return np.concatenate([xy, np.zeros((len(xy), 1))], axis=1)
+    return [
+        (start[b], np.array([np.cos(angle[b]), np.sin(angle[b]), 0.0]))
+        for b in range(n)
+    ]
+
+
+def outline(cell: Cell) -> Outline:
+    """Where to draw a cell's compartments, in µm.
+
+    Branches traced by 3-D points are drawn along their points; when every
+    branch has points the cell keeps its own coordinates. Otherwise the cell is
+    laid out in the plane (see `_layout`), each compartment a straight piece of
+    its length. `cell.xyz`, when given, sets the centres.
+    """
+    use_points = all(b.points is not None for b in cell.branches)
+    layout = None if use_points else _layout(cell)
+    xyz, radius, comp = [], [], []
+    offset = 0
+    for b, br in enumerate(cell.branches):
+        if use_points:
+            pts = br.points.array
+            p, r, c = split_points(pts[:, :3], pts[:, 3], br.ncomp)
+        else:
+            start, direction = layout[b]
+            lengths = np.array([float(c.length) for c in br.comps])
+            ends = np.concatenate([[0.0], np.cumsum(lengths)])
+            s = np.stack([ends[:-1], ends[1:]], 1).reshape(-1)
+            p = start + s[:, None] * direction
+            r = np.repeat([float(c.radius) for c in br.comps], 2)
+            c = np.repeat(np.arange(br.ncomp), 2)
+        xyz.append(p)
+        radius.append(r)
+        comp.append(c + offset)
+        offset += br.ncomp
+    xyz, radius, comp = map(np.concatenate, (xyz, radius, comp))
+    if cell.xyz is not None:
+        centre = cell.xyz.array
+    else:
+        centre = np.zeros((cell.ncomp, 3))
+        bounds = np.searchsorted(comp, np.arange(cell.ncomp + 1))
+        for k in range(cell.ncomp):
+            pts = xyz[bounds[k] : bounds[k + 1]]
+            step = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+            arc = np.concatenate([[0.0], np.cumsum(step)])
+            half = arc[-1] / 2
+            centre[k] = [np.interp(half, arc, pts[:, i]) for i in range(3)]
+    return Outline(xyz, radius, comp, centre)
+
+
+def coordinates(cell: Cell) -> np.ndarray:
+    """Compartment centres (ncomp, 3) in µm (see `outline`)."""
+    return outline(cell).centre

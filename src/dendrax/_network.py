@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -12,7 +13,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ._custom_types import FloatValues
-from ._morphology import Cell, coordinates
+from ._morphology import Cell, outline
 from ._param import Param, concat, float_values, set_values, take, untied
 from ._select import Selection, resolve
 from ._static import Ix
@@ -26,7 +27,12 @@ COMPARTMENT_PARAMS = ("length", "radius", "axial_resistivity", "capacitance", "v
 
 
 class Nodes(eqx.Module):
-    """One row per compartment: static position columns and `Param` properties."""
+    """One row per compartment: static position columns and `Param` properties.
+
+    `profile` holds, per compartment, its membrane area and the axial
+    resistances of its proximal and distal halves relative to the cylinder of its
+    length and radius (`Compartment.profile`; ones for cylinders).
+    """
 
     cell: Ix = eqx.field(static=True)
     branch: Ix = eqx.field(static=True)
@@ -36,6 +42,7 @@ class Nodes(eqx.Module):
     axial_resistivity: Param
     capacitance: Param
     v_init: Param
+    profile: Ix = eqx.field(static=True)
 
     def __len__(self) -> int:
         return len(self.cell)
@@ -45,11 +52,13 @@ class Topology(eqx.Module):
     """Static structure of the cable equations, derived from the morphology.
 
     Solver nodes are the compartments (first `n_comp`) followed by zero-area
-    branch points, as in NEURON where a section's ends are nodes without
-    membrane. Each non-root solver node `i` is joined to `parent[i]` through the
-    half-compartment resistances of compartments `half_a[i]` and `half_b[i]`
-    (-1: none). `levels` lists the non-root nodes by depth (padded with the dummy
-    index `n_total`) for the O(n) tree solve.
+    nodes where branches meet at a branch end, as in NEURON where a section's
+    ends are nodes without membrane. Each non-root solver node `i` is joined to
+    `parent[i]` through the sum of two half-compartment resistances, `half_a[i]`
+    and `half_b[i]`, each an index into the interleaved (proximal, distal)
+    halves of all compartments, `2 c` for compartment c's proximal half and
+    `2 c + 1` for its distal half (-1: none). `levels` lists the non-root nodes
+    by depth (padded with the dummy index `n_total`) for the O(n) tree solve.
     """
 
     n_comp: int = eqx.field(static=True)
@@ -61,35 +70,47 @@ class Topology(eqx.Module):
 
 
 def _cell_graph(cell: Cell):
-    """Undirected edges (u, v, half_a, half_b) over local compartment indices."""
+    """Undirected edges (u, v, half_a, half_b) over local solver nodes.
+
+    Children attach as in NEURON (`nrn_parent_info`): at x = 1 to a zero-area
+    node at the parent's distal end, shared by all children there; at 0 < x < 1
+    directly to the parent's compartment containing x; at x = 0 to the node the
+    parent itself hangs from (a zero-area node at the root's proximal end).
+    """
     starts = np.cumsum([0] + [b.ncomp for b in cell.branches])
     n = int(starts[-1])
     edges = []
     for b, br in enumerate(cell.branches):
         for j in range(1, br.ncomp):
             u = starts[b] + j
-            edges.append((u - 1, u, u - 1, u))
-    n_bp = 0
-    points: dict[tuple[int, float], int] = {}
+            edges.append((u - 1, u, 2 * (u - 1) + 1, 2 * u))
+    ends: dict[tuple[int, int], int] = {}
 
-    def point(branch: int, x: float) -> int:
-        nonlocal n_bp
-        if (branch, x) not in points:
-            points[(branch, x)] = n + n_bp
-            end = starts[branch] if x == 0.0 else starts[branch + 1] - 1
-            edges.append((end, n + n_bp, end, -1))
-            n_bp += 1
-        return points[(branch, x)]
+    def end_node(branch: int, distal: int) -> int:
+        if (branch, distal) not in ends:
+            ends[(branch, distal)] = n + len(ends)
+            comp = starts[branch + 1] - 1 if distal else starts[branch]
+            edges.append((comp, ends[(branch, distal)], 2 * comp + distal, -1))
+        return ends[(branch, distal)]
+
+    def node(branch: int, x: float) -> int:
+        if x >= 1.0:
+            return end_node(branch, 1)
+        if x <= 0.0:
+            p = cell.parents[branch]
+            return end_node(branch, 0) if p < 0 else node(p, cell.attach[branch])
+        k = min(int(cell.branches[branch].ncomp * x), cell.branches[branch].ncomp - 1)
+        return int(starts[branch] + k)
 
     for b, (p, x) in enumerate(zip(cell.parents, cell.attach)):
         if p >= 0:
             first = starts[b]
-            edges.append((first, point(p, x), first, -1))
-    return n, n_bp, edges
+            edges.append((first, node(p, x), 2 * first, -1))
+    return n, len(ends), edges
 
 
 def _cell_tree(cell: Cell):
-    """Parent, half-resistance owners and depth of a cell's solver nodes (local)."""
+    """Parent, half-resistance indices and depth of a cell's solver nodes (local)."""
     n, n_bp, edges = _cell_graph(cell)
     adj = [[] for _ in range(n + n_bp)]
     for u, v, a, b in edges:
@@ -128,8 +149,8 @@ def _topology(cells: Sequence[Cell]) -> Topology:
 
         ids = to_global(np.arange(n + n_bp))
         par[ids] = to_global(c_par)
-        ha[ids] = np.where(c_ha < 0, -1, c_ha + comp_off)
-        hb[ids] = np.where(c_hb < 0, -1, c_hb + comp_off)
+        ha[ids] = np.where(c_ha < 0, -1, c_ha + 2 * comp_off)
+        hb[ids] = np.where(c_hb < 0, -1, c_hb + 2 * comp_off)
         dep[ids] = c_dep
         comp_off += n
         bp_off += n_bp
@@ -147,6 +168,40 @@ def _topology(cells: Sequence[Cell]) -> Topology:
         half_b=Ix(hb),
         levels=Ix(levels),
     )
+
+
+class Drawing(eqx.Module):
+    """Where to draw the cells (static): each distinct morphology's outline once,
+    `outlines[k]` of shape (points, 5) holding x, y, z, radius (µm) and the
+    compartment (within its cell) of each point, and per cell `placement` (which
+    outline, and the shift x, y, z in µm that sets the cells side by side)."""
+
+    outlines: tuple[Ix, ...]
+    placement: Ix
+
+
+def _drawing(cells: Sequence[Cell]) -> tuple[Drawing, Ix]:
+    """The `Drawing` of the cells and every compartment's centre. The first cell
+    keeps its own coordinates; each further one sits right of the previous."""
+    shapes: dict[int, int] = {}
+    outlines, placement, centres = [], [], []
+    right = None
+    for cell in cells:
+        if id(cell) not in shapes:
+            shapes[id(cell)] = len(outlines)
+            outlines.append(outline(cell))
+        k = shapes[id(cell)]
+        o = outlines[k]
+        lo, hi = o.xyz[:, 0].min(), o.xyz[:, 0].max()
+        shift = 0.0 if right is None else right - lo
+        right = hi + shift + 0.2 * (hi - lo + 20.0)
+        placement.append([k, shift, 0.0, 0.0])
+        centres.append(o.centre + [shift, 0.0, 0.0])
+    drawing = Drawing(
+        tuple(Ix(np.column_stack([o.xyz, o.radius, o.comp])) for o in outlines),
+        Ix(np.array(placement)),
+    )
+    return drawing, Ix(np.concatenate(centres))
 
 
 class Groups(eqx.Module):
@@ -246,6 +301,7 @@ class Network(eqx.Module):
     topology: Topology
     groups: Groups
     xyz: Ix = eqx.field(static=True)
+    drawing: Drawing = eqx.field(static=True)
 
     def __init__(self, cells: Cell | Sequence[Cell]):
         if isinstance(cells, Cell):
@@ -255,7 +311,7 @@ class Network(eqx.Module):
             raise TypeError(
                 "Network: cells must be a Cell or a non-empty list of Cells."
             )
-        cell_ix, branch_ix, comp_ix = [], [], []
+        cell_ix, branch_ix, comp_ix, profile = [], [], [], []
         props = {k: [] for k in COMPARTMENT_PARAMS}
         groups: dict[str, list[np.ndarray]] = {}
         offset = 0
@@ -268,6 +324,7 @@ class Network(eqx.Module):
                 for comp in br.comps:
                     for k in COMPARTMENT_PARAMS:
                         props[k].append(float(getattr(comp, k)))
+                    profile.append(comp.profile)
             for name, branches in cell.groups:
                 idx = [np.arange(starts[b], starts[b + 1]) + offset for b in branches]
                 groups.setdefault(name, []).extend(idx)
@@ -277,6 +334,7 @@ class Network(eqx.Module):
             branch=Ix(branch_ix),
             comp=Ix(comp_ix),
             **{k: untied(np.array(v)) for k, v in props.items()},
+            profile=Ix(np.array(profile, dtype=float)),
         )
         self.mechanisms = ()
         self.synapses = ()
@@ -284,14 +342,7 @@ class Network(eqx.Module):
         self.groups = Groups(
             tuple((k, Ix(np.unique(np.concatenate(v)))) for k, v in groups.items())
         )
-        # Cells side by side for plotting: the first keeps its own coordinates,
-        # each further one is shifted to the right of the previous.
-        xyz = [coordinates(cells[0])]
-        for cell in cells[1:]:
-            c, prev = coordinates(cell), xyz[-1][:, 0]
-            gap = 0.2 * (np.ptp(prev) + 20.0)
-            xyz.append(c + [prev.max() + gap - c[:, 0].min(), 0.0, 0.0])
-        self.xyz = Ix(np.concatenate(xyz))
+        self.drawing, self.xyz = _drawing(cells)
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -335,6 +386,44 @@ class Network(eqx.Module):
         for p in self.synapses:
             names += [f"{p.name}.{f}" for f in param_fields(p.synapse)]
         return names
+
+
+class CableGeometry(NamedTuple):
+    """Per compartment: membrane area (µm²) and the axial resistances (MΩ) of
+    its proximal and distal halves."""
+
+    area: Float[Array, " comp"]
+    proximal: Float[Array, " comp"]
+    distal: Float[Array, " comp"]
+
+
+def cable_geometry(net: Network) -> CableGeometry:
+    """Membrane areas and half-compartment axial resistances, NEURON's
+    `seg.area()` and the two halves that make up `seg.ri()`.
+
+    A cylinder of length L and radius r has area 2π r L and halves of
+    Ra (L/2) / (π r²); compartments traced by 3-D points scale these by their
+    `profile` (see `dx.Compartment`). A pure function of the parameters, so it
+    works under `jit`, `vmap` and `grad`.
+
+    **Arguments:**
+
+    - `net`: the network.
+
+    **Returns:**
+
+    A `CableGeometry` of arrays with one entry per compartment.
+    """
+    nodes = net.nodes
+    length = nodes.length.values()
+    radius = nodes.radius.values()
+    profile = jnp.asarray(nodes.profile.array, length.dtype)
+    area = 2 * jnp.pi * radius * length * profile[:, 0]
+    # Half a cylinder's axial resistance in MΩ: Ra[Ω·cm] (L/2)[µm] / (π r²)[µm²]
+    # = 1e-2 MΩ per (Ω·cm / µm).
+    half = 1e-2 * nodes.axial_resistivity.values() * (length / 2)
+    half = half / (jnp.pi * radius**2)
+    return CableGeometry(area, half * profile[:, 1], half * profile[:, 2])
 
 
 # --- pure builders -----------------------------------------------------------------

@@ -19,7 +19,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from ._custom_types import Number, RealScalarLike
-from ._network import Network, Projection, Topology
+from ._network import Network, Projection, Topology, cable_geometry
 from ._param import is_param
 from ._select import Selection, resolve
 from ._solver import AbstractSolver, ImplicitEuler, tree_solve
@@ -261,14 +261,9 @@ class _Prepared(NamedTuple):
 def _prepare(net: Network, plans: tuple | None = None) -> _Prepared:
     topo: Topology = net.topology
     nodes = net.nodes
-    length = nodes.length.values()
-    radius = nodes.radius.values()
-    ra = nodes.axial_resistivity.values()
-    area = 2 * jnp.pi * radius * length
-    # Half a compartment's axial resistance in MΩ: Ra[Ω·cm] (L/2)[µm] / (π r²)[µm²]
-    # = 1e-2 MΩ per (Ω·cm / µm).
-    half = 1e-2 * ra * (length / 2) / (jnp.pi * radius**2)
-    half = jnp.append(half, 0.0)  # index -1: no second half
+    area, proximal, distal = cable_geometry(net)
+    # Interleaved (proximal, distal) halves; index -1: no second half.
+    half = jnp.append(jnp.stack([proximal, distal], axis=1).reshape(-1), 0.0)
     r_edge = half[topo.half_a.array] + half[topo.half_b.array]
     is_root = topo.parent.array < 0
     g = jnp.where(is_root, 0.0, 1.0 / jnp.where(is_root, 1.0, r_edge))
@@ -500,7 +495,9 @@ def init_state(net: Network, dt: Number | None = None) -> State:
         n_steps(dt, dt)
     topo = net.topology
     v0 = net.nodes.v_init.values()
-    v_bp = v0[topo.half_a.array[topo.n_comp :]]
+    # A branch point starts at the v_init of the compartment it hangs from, the
+    # owner of its half resistance (half index // 2).
+    v_bp = v0[topo.half_a.array[topo.n_comp :] // 2]
     plans = _plans(net, dt)
     prep = _prepare(net)
     channels = tuple(

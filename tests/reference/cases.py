@@ -9,8 +9,9 @@ Units: um (length, diameter), ms, mV, nA, S/cm^2, uF/cm^2, Ohm*cm, MOhm (rs).
 Conventions
 -----------
 * Sections are listed in creation order; a section's ``parent`` is an index
-  into that list (-1 for the root section) and ``attach`` is the location x on
-  the parent (0.0 or 1.0) to which the child's x=0 end is connected.
+  into that list (-1 for the root section) and ``attach`` is the location x in
+  [0, 1] on the parent to which the child's x=0 end is connected.
+* ``diam`` is one number, or one per segment.
 * A location is (section_index, segment_index); with nseg segments, segment k
   is centred at x = (k + 0.5) / nseg.
 * A current stimulus (NEURON IClamp) is
@@ -115,24 +116,95 @@ BALL_AND_STICKS = {
 }
 
 # ---------------------------------------------------------------------------
-# swc: tests/data/cell.swc converted with swc_sections(path, ncomp=4)
-# One NEURON Section per swc section; nseg = NCOMP; L = section length;
-# segment k diam = 2 * comp_radius[k] (set per segment, no pt3d);
-# child(0) connected to parent(attach).  hh in type-1 sections, pas elsewhere.
+# attachments: children joined anywhere along their parents, as NEURON's
+# connect(parent(x)) at 0 < x < 1 (the compartment containing x), x = 0 of the
+# root (its proximal end) and x = 0 of a non-root section (where that section
+# itself is attached). Tapering cylinders give every segment its own diameter.
 # ---------------------------------------------------------------------------
-SWC = {
-    "name": "swc",
+ATTACHMENTS = {
+    "name": "attachments",
     "t_max": 25.0,
-    "swc_file": "tests/data/cell.swc",  # relative to the repository root
-    "ncomp": 4,
-    "Ra": 100.0,
-    "cm": 1.0,
-    "mech_by_type": {1: "hh"},  # any other SWC type -> "pas"
-    "default_mech": "pas",
-    "stimuli": [(0, 1, 2.0, 15.0, 1.0)],
-    # soma segment 1, then segment 3 of every leaf section (no children),
-    # in increasing section index (sections 2, 3, 5, 6, 7 for cell.swc).
-    "record": [(0, 1), (2, 3), (3, 3), (5, 3), (6, 3), (7, 3)],
+    "sections": [
+        {
+            "name": "soma",
+            "parent": -1,
+            "attach": None,
+            "L": 30.0,
+            "diam": 15.0,
+            "nseg": 3,
+            "Ra": 80.0,
+            "cm": 1.0,
+            "mech": "hh",
+        },
+        {
+            "name": "dend0",
+            "parent": 0,
+            "attach": 0.5,
+            "L": 150.0,
+            "diam": [3.0, 2.5, 2.0, 1.5],
+            "nseg": 4,
+            "Ra": 80.0,
+            "cm": 1.0,
+            "mech": "pas",
+        },
+        {
+            "name": "dend1",
+            "parent": 1,
+            "attach": 0.0,
+            "L": 80.0,
+            "diam": 1.2,
+            "nseg": 5,
+            "Ra": 80.0,
+            "cm": 1.0,
+            "mech": "pas",
+        },
+        {
+            "name": "dend2",
+            "parent": 1,
+            "attach": 0.3,
+            "L": 60.0,
+            "diam": 1.0,
+            "nseg": 3,
+            "Ra": 80.0,
+            "cm": 1.0,
+            "mech": "pas",
+        },
+        {
+            "name": "dend3",
+            "parent": 0,
+            "attach": 0.0,
+            "L": 100.0,
+            "diam": 1.5,
+            "nseg": 4,
+            "Ra": 80.0,
+            "cm": 1.0,
+            "mech": "pas",
+        },
+        {
+            "name": "dend4",
+            "parent": 1,
+            "attach": 1.0,
+            "L": 40.0,
+            "diam": 0.8,
+            "nseg": 2,
+            "Ra": 80.0,
+            "cm": 1.0,
+            "mech": "pas",
+        },
+        {
+            "name": "dend5",
+            "parent": 1,
+            "attach": 0.99,
+            "L": 40.0,
+            "diam": 0.8,
+            "nseg": 2,
+            "Ra": 80.0,
+            "cm": 1.0,
+            "mech": "pas",
+        },
+    ],  # fmt: skip
+    "stimuli": [(0, 1, 2.0, 15.0, 0.4), (3, 2, 5.0, 5.0, 0.05)],
+    "record": [(0, 0), (0, 1), (1, 0), (1, 3), (2, 4), (3, 2), (4, 3), (5, 1), (6, 1)],
 }
 
 # ---------------------------------------------------------------------------
@@ -156,7 +228,7 @@ CLAMP = {
     "record": [(0, 0)],
 }
 
-CASES = {c["name"]: c for c in (HH_SOMA, BALL_AND_STICKS, SWC, CLAMP)}
+CASES = {c["name"]: c for c in (HH_SOMA, BALL_AND_STICKS, ATTACHMENTS, CLAMP)}
 
 
 def n_steps(case):

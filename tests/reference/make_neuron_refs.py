@@ -16,8 +16,9 @@ Stored arrays (float64 unless noted):
     record           (n_rec, 2)  int, (section_index, segment_index)
     dt, celsius, v_init          scalars
     neuron_version               string array
-    swc case only: sec_parent (int), sec_attach, sec_type (int), sec_length,
-                   sec_radius (nsec, ncomp) -- the swc_sections table used.
+
+SWC morphologies are imported by NEURON's own importer in
+make_morphology_refs.py.
 """
 
 import os
@@ -33,7 +34,6 @@ OUT_DIR = os.path.join(HERE, "data")
 
 import cases  # noqa: E402
 from neuron import h  # noqa: E402
-from swc_sections import swc_sections  # noqa: E402
 
 
 def _seg_x(k, nseg):
@@ -55,39 +55,9 @@ def _insert_mech(sec, mech):
             raise ValueError(mech)
 
 
-def _swc_section_specs(case):
-    path = os.path.join(REPO_ROOT, case["swc_file"])
-    table = swc_sections(path, case["ncomp"])
-    specs = []
-    for i, s in enumerate(table):
-        specs.append(
-            {
-                "name": f"swc{i}",
-                "parent": s["parent"],
-                "attach": None if s["parent"] < 0 else s["attach"],
-                "L": s["length"],
-                "diam": [2.0 * r for r in s["comp_radius"]],
-                "nseg": case["ncomp"],
-                "Ra": case["Ra"],
-                "cm": case["cm"],
-                "mech": case["mech_by_type"].get(s["type"], case["default_mech"]),
-            }
-        )
-    parents = {s["parent"] for s in table}
-    leaves = [i for i in range(len(table)) if i not in parents]
-    expected = [(0, 1)] + [(i, case["ncomp"] - 1) for i in leaves]
-    if list(case["record"]) != expected:
-        raise AssertionError(f"swc record list {case['record']} != {expected}")
-    return specs, table
-
-
 def build(case):
     """Create NEURON objects for a case. Returns a dict keeping them alive."""
-    table = None
-    if case["name"] == "swc":
-        specs, table = _swc_section_specs(case)
-    else:
-        specs = case["sections"]
+    specs = case["sections"]
 
     secs = []
     for spec in specs:
@@ -126,7 +96,7 @@ def build(case):
         vc.dur1, vc.dur2, vc.dur3 = c["dur"]
         vc.amp1, vc.amp2, vc.amp3 = c["amp"]
 
-    return {"secs": secs, "seg": seg, "stims": stims, "seclamp": vc, "table": table}
+    return {"secs": secs, "seg": seg, "stims": stims, "seclamp": vc}
 
 
 def run(model, case, secondorder):
@@ -192,13 +162,6 @@ def main():
                 out[f"i_{meth}"] = i
             msg.append(f"{meth}: {count_spikes(v[:, 0])} spikes")
         out["t"] = t_ref
-        if model["table"] is not None:
-            tab = model["table"]
-            out["sec_parent"] = np.array([s["parent"] for s in tab], dtype=np.int64)
-            out["sec_attach"] = np.array([s["attach"] for s in tab], dtype=np.float64)
-            out["sec_type"] = np.array([s["type"] for s in tab], dtype=np.int64)
-            out["sec_length"] = np.array([s["length"] for s in tab], dtype=np.float64)
-            out["sec_radius"] = np.stack([s["comp_radius"] for s in tab])
         path = os.path.join(OUT_DIR, f"{name}.npz")
         np.savez_compressed(path, **out)
         print(f"{name:16s} {', '.join(msg)}  -> {os.path.relpath(path, REPO_ROOT)}")
