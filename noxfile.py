@@ -62,7 +62,8 @@ def bench(session):
 @nox.session
 def references(session):
     """Regenerate the NEURON reference data the tests compare against."""
-    session.install("neuron", "numpy")
+    session.install("neuron", "numpy", "morphio")
     session.run("python", "tests/reference/make_neuron_refs.py")
     session.run("python", "tests/reference/make_event_refs.py")
     session.run("python", "tests/reference/make_morphology_refs.py")
+    session.run("python", "tests/reference/make_asc_refs.py")

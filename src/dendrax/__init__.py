@@ -8,6 +8,7 @@ from . import (
 )
 from ._connect import connect as connect
 from ._geometry import DLambda as DLambda
+from ._morphio import read_morphology as read_morphology
 from ._morphology import (
     Branch as Branch,
     Cell as Cell,
