@@ -233,17 +233,14 @@ class Branch(eqx.Module):
             )
         length = self.length
         if isinstance(ncomp, DLambda):
-            pts = np.array([[0, 0, 0, c.radius], [length, 0, 0, c.radius]], float)
-            ncomp = ncomp.ncomp(pts[:, :3], pts[:, 3], **_rc(props))
+            ncomp = ncomp.ncomp(
+                np.array([[0.0, 0.0, 0.0], [length, 0.0, 0.0]]),
+                np.full(2, float(c.radius)),
+                float(c.axial_resistivity),
+                float(c.capacitance),
+            )
         n = _check_ncomp(ncomp, "Branch.with_ncomp")
         return Branch(eqx.tree_at(lambda x: x.length, c, length / n), n)
-
-
-def _rc(props):
-    return dict(
-        axial_resistivity=float(props["axial_resistivity"]),
-        capacitance=float(props["capacitance"]),
-    )
 
 
 def _check_parents(parents, n: int) -> tuple[int, ...]:
@@ -502,8 +499,3 @@ def outline(cell: Cell) -> Outline:
             half = arc[-1] / 2
             centre[k] = [np.interp(half, arc, pts[:, i]) for i in range(3)]
     return Outline(xyz, radius, comp, centre)
-
-
-def coordinates(cell: Cell) -> np.ndarray:
-    """Compartment centres (ncomp, 3) in µm (see `outline`)."""
-    return outline(cell).centre
