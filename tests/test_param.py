@@ -143,16 +143,17 @@ def test_partition_combine_round_trip():
     tree = {"a": p1, "b": (p2, p3), "c": jnp.array(3.0)}
 
     params, static = dx.partition(tree)
-    # params holds exactly the free arrays (in tree order), nothing else.
+    # params holds exactly the free arrays of the Params (in tree order) and,
+    # outside them, every floating-point array (as eqx.is_inexact_array).
     leaves = jax.tree.leaves(params)
-    assert len(leaves) == 3
+    assert len(leaves) == 4
     for leaf, p in zip(leaves, (p1, p2, p3)):
         np.testing.assert_array_equal(leaf, p.free)
     np.testing.assert_array_equal(leaves[0], [1.0, 4.0])
     assert leaves[2].shape == (0,)
     ps = [x for x in jax.tree.leaves(params, is_leaf=dx.is_param) if dx.is_param(x)]
     assert len(ps) == 3 and all(x.fixed is None for x in ps)
-    assert params["c"] is None
+    assert params["c"] is tree["c"] and static["c"] is None
     back = dx.combine(params, static)
     assert tree_allclose(back, tree, rtol=0, atol=0)
 

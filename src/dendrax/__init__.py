@@ -23,12 +23,7 @@ from ._network import (
     insert as insert,
     set as set,
 )
-from ._param import (
-    Param as Param,
-    combine as combine,
-    is_param as is_param,
-    partition as partition,
-)
+from ._param import Param as Param, is_param as is_param
 from ._select import (
     Selection as Selection,
     Table as Table,
@@ -38,11 +33,7 @@ from ._select import (
     to_pandas as to_pandas,
 )
 from ._serialise import load as load, save as save
-from ._share import (
-    make_trainable as make_trainable,
-    n_trainable as n_trainable,
-    share as share,
-)
+from ._share import make_trainable as make_trainable, share as share
 from ._simulate import (
     Record as Record,
     Solution as Solution,
@@ -64,6 +55,12 @@ from ._solver import (
 )
 from ._spike import heaviside as heaviside
 from ._swc import read_swc as read_swc
+from ._trainable import (
+    combine as combine,
+    is_trainable as is_trainable,
+    n_trainable as n_trainable,
+    partition as partition,
+)
 from ._transform import (
     AbstractTransform as AbstractTransform,
     Exp as Exp,

@@ -540,25 +540,61 @@ def locate(net: Network, name: str, who: str):
     )
 
 
-def get(net: Network, name: str, where: Selection | None = None) -> Float[Array, " n"]:
-    """Per-element values of a parameter.
+def get(
+    net: Network,
+    name: str,
+    where: Selection | None = None,
+    *,
+    gradient: bool = False,
+) -> Float[Array, " n"]:
+    """Per-element values of a parameter, in a network, in either half of
+    `dx.partition`, or in a gradient.
 
     **Arguments:**
 
-    - `net`: the network.
+    - `net`: the network; or the `params` (or `static`) half of
+      `dx.partition(net)`, which holds only the trainable (or only the fixed)
+      values; or a gradient of either, e.g. from `eqx.filter_grad`.
     - `name`: a compartment property ("radius", "length", "axial_resistivity",
       "capacitance", "v_init"), "Channel.field" (e.g. "HH.gNa") or
       "Projection.field" (e.g. "Ionotropic.gS").
     - `where`: a node (or, for synapses, edge) `Selection`; default everywhere
       the parameter exists.
+    - `gradient`: `net` is a gradient: read its numbers as they are, without the
+      parameter's transform. Each element then gets the gradient of the value it
+      reads (for a tied value, the sum over the elements that share it, at every
+      one of them); for a trainable value with a transform, the gradient with
+      respect to the stored (unconstrained) number, the one an optimiser steps.
 
     **Returns:**
 
-    The values at the selected compartments that have the parameter.
+    The values at the selected compartments (or synapses) that have the
+    parameter.
     """
     getter, elems, kind = locate(net, name, "get")
     pos = positions(elems, resolve(net, where, "get", kind), name, "get")
-    return getter(net).values()[pos]
+    param = getter(net)
+    ids = param.ids.array[pos]
+    free, fixed = param.free, param.fixed
+    n_groups = int(param.ids.array.max(initial=-1)) + 1
+    n_free = free.shape[0] if free is not None else n_groups - fixed.shape[0]
+    missing = (ids < n_free) if free is None else (ids >= n_free)
+    if (free is None or fixed is None) and missing.any():
+        half = "fixed" if free is None else "trainable"
+        raise ValueError(
+            f"get({name!r}): this tree holds only the {half} values of {name!r} "
+            "(a half of dx.partition), but the selection includes "
+            f"{int(missing.sum())} elements that are not {half}; select elements "
+            "that are, or read from dx.combine(params, static)."
+        )
+    if free is not None and not gradient:
+        free = param.transform.forward(free)
+    dtype = (free if free is not None else fixed).dtype
+    parts = [
+        jnp.zeros((n_free,), dtype) if free is None else free,
+        jnp.zeros((n_groups - n_free,), dtype) if fixed is None else fixed,
+    ]
+    return jnp.concatenate(parts)[ids]
 
 
 def positions(elems: np.ndarray, idx: np.ndarray, name: str, who: str) -> np.ndarray:
@@ -605,11 +641,49 @@ def set(
             jnp.any(jnp.asarray(value) <= 0),
             f"set: {name} must be positive.",
         )
+    param = getter(net)
+    if param.fixed is None or param.free is None:
+        return eqx.tree_at(getter, net, _set_in_half(param, pos, value, name))
     try:
-        new = set_values(getter(net), pos, value)
+        new = set_values(param, pos, value)
     except ValueError as e:
         raise ValueError(f"set({name!r}): {e}") from None
     return eqx.tree_at(getter, net, new)
+
+
+def _set_in_half(param: Param, pos: np.ndarray, value, name: str) -> Param:
+    """`set` on the params half of `dx.partition`: only trainable values, and only
+    so that the ties (shared with the static half) stay as they are."""
+    if param.free is None:
+        raise ValueError(
+            f"set({name!r}): this tree is the static half of dx.partition; set "
+            "values on the network or on the params half."
+        )
+    n_free = param.free.shape[0]
+    ids = param.ids.array
+    if np.any(ids[pos] >= n_free):
+        raise ValueError(
+            f"set({name!r}): the params half of dx.partition holds only trainable "
+            "values, and the selection includes fixed ones; select trainable "
+            "elements, or set on the whole network and partition it again."
+        )
+    n_fixed = int(ids.max(initial=-1)) + 1 - n_free
+    full = eqx.tree_at(
+        lambda p: p.fixed, param, jnp.zeros((n_fixed,), param.free.dtype),
+        is_leaf=lambda x: x is None,
+    )  # fmt: skip
+    try:
+        new = set_values(full, pos, value)
+    except ValueError as e:
+        raise ValueError(f"set({name!r}): {e}") from None
+    if new.ids != param.ids or new.n_free != n_free:
+        raise ValueError(
+            f"set({name!r}): on the params half of dx.partition a set must keep "
+            "the ties (the static half holds them): set whole tie groups, with a "
+            "scalar or one value per element of untied values; to change ties, "
+            "set on the whole network and partition it again."
+        )
+    return eqx.tree_at(lambda p: p.fixed, new, None)
 
 
 def add_group(net: Network, name: str, where: Selection) -> Network:

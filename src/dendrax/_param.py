@@ -14,7 +14,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, Int, PyTree
+from jaxtyping import Array, ArrayLike, Float, Int
 
 from ._static import Ix
 from ._transform import AbstractTransform, Identity
@@ -229,41 +229,3 @@ def set_values(
 def is_param(x) -> bool:
     """Whether `x` is a `Param` (use as `is_leaf`)."""
     return isinstance(x, Param)
-
-
-def _trainable_spec(tree: PyTree) -> PyTree[bool]:
-    def spec(x):
-        if isinstance(x, Param):
-            return eqx.tree_at(lambda p: (p.free, p.fixed), x, (True, False))
-        return False
-
-    return jax.tree.map(spec, tree, is_leaf=is_param)
-
-
-def partition(tree: PyTree) -> tuple[PyTree, PyTree]:
-    """Split a tree into the free (trainable) values and everything else.
-
-    **Arguments:**
-
-    - `tree`: a `Network` or any PyTree holding `Param`s.
-
-    **Returns:**
-
-    `(params, static)` as from `eqx.partition`: `params` holds exactly the `free`
-    arrays of every `Param`; `dx.combine(params, static)` rebuilds the tree.
-    """
-    return eqx.partition(tree, _trainable_spec(tree))
-
-
-def combine(params: PyTree, static: PyTree) -> PyTree:
-    """Inverse of `partition`.
-
-    **Arguments:**
-
-    - `params`, `static`: the two halves returned by `partition`.
-
-    **Returns:**
-
-    The rebuilt tree.
-    """
-    return eqx.combine(params, static)

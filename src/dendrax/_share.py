@@ -1,16 +1,16 @@
-"""Tying and freeing parameters: `share`, `make_trainable`, `n_trainable`."""
+"""Tying and freeing parameters: `share`, `make_trainable`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 import equinox as eqx
-import jax
 import numpy as np
 
 from ._network import Network, locate, positions
-from ._param import Param, is_param, retie
+from ._param import Param, retie
 from ._select import Selection, Table, edge_table, node_table, resolve
+from ._trainable import n_trainable
 from ._transform import AbstractTransform
 
 By = None | str | Sequence[str] | Callable[[Table], np.ndarray]
@@ -103,21 +103,6 @@ def share(
     """
     getter, param = _retie_selected(net, name, where, by, "share", make_free=False)
     return eqx.tree_at(getter, net, param)
-
-
-def n_trainable(tree) -> int:
-    """Number of trainable (free) values in a network or any tree of `Param`s.
-
-    **Arguments:**
-
-    - `tree`: a `Network` or PyTree holding `Param`s.
-
-    **Returns:**
-
-    The total size of all `free` arrays.
-    """
-    params = jax.tree.leaves(tree, is_leaf=is_param)
-    return sum(p.n_free for p in params if isinstance(p, Param))
 
 
 def make_trainable(
