@@ -24,6 +24,7 @@ from ._network import (
     set as set,
 )
 from ._param import Param as Param, is_param as is_param
+from ._record import Record as Record, spike_times as spike_times
 from ._select import (
     Selection as Selection,
     Table as Table,
@@ -34,26 +35,22 @@ from ._select import (
 )
 from ._serialise import load as load, save as save
 from ._share import make_trainable as make_trainable, share as share
-from ._simulate import (
-    Record as Record,
-    Solution as Solution,
-    State as State,
-    Stimulus as Stimulus,
-    VoltageClamp as VoltageClamp,
-    init_state as init_state,
-    n_steps as n_steps,
-    simulate as simulate,
-    spike_times as spike_times,
-    step as step,
-    step_current as step_current,
-    stimulus_times as stimulus_times,
-)
+from ._simulate import Solution as Solution, simulate as simulate
 from ._solver import (
     AbstractSolver as AbstractSolver,
     CrankNicolson as CrankNicolson,
     ImplicitEuler as ImplicitEuler,
 )
 from ._spike import heaviside as heaviside
+from ._state import State as State, init_state as init_state
+from ._step import step as step
+from ._stimulus import (
+    Stimulus as Stimulus,
+    VoltageClamp as VoltageClamp,
+    n_steps as n_steps,
+    step_current as step_current,
+    stimulus_times as stimulus_times,
+)
 from ._swc import read_swc as read_swc
 from ._trainable import (
     combine as combine,

@@ -1,0 +1,184 @@
+"""One step of the membrane solver: `_advance` and the public `step`.
+
+Units inside the solver are absolute: nA, µS, nF, mV, ms. Per compartment,
+`C dv/dt = -I_ion + I_ext + Σ g_axial (v_neighbour - v)`; each step solves the
+linearised system for the voltage change (NEURON's fixed-step scheme) with the
+exact tree solve, then advances channel gates by exponential Euler, fires the
+spike sources and delivers spikes to the synapses.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+from ._custom_types import Number
+from ._events import _arrivals, _deliver, _Plan, _plans, _sources
+from ._network import Network
+from ._prepare import _prepare, _Prepared
+from ._solver import AbstractSolver, ImplicitEuler, tree_solve
+from ._state import State, _check_state
+from ._static import Ix
+from ._stimulus import n_steps
+
+
+class _Drive(NamedTuple):
+    """External drive during one step."""
+
+    i_ext: Array | None  # nA per compartment
+    clamp_v: Array | None  # mV per clamp site
+    clamp_g: Array | None  # µS per clamp site
+    clamp_idx: np.ndarray | None
+
+
+def _advance(
+    net: Network,
+    prep: _Prepared,
+    plans: tuple[_Plan | None, ...],
+    state: State,
+    drive: _Drive,
+    dt: float,
+    theta: float,
+) -> tuple[State, Array]:
+    """One step; returns the new state and the cells' spikes in this step."""
+    topo = net.topology
+    v = state.v
+    i_ion = jnp.zeros_like(v)
+    g_ion = jnp.zeros_like(v)
+    for ch, m, st in zip(prep.channels, net.mechanisms, state.channels):
+        idx = m.nodes.index()
+        vi = v[idx]
+        # di/dv at fixed gates; NEURON takes the same derivative numerically.
+        i, di = jax.jvp(
+            lambda u, ch=ch, st=st: ch.current(st, u), (vi,), (jnp.ones_like(vi),)
+        )
+        # A negative slope (the regenerative upswing of a point neuron, e.g. AdEx's
+        # exponential) is taken explicitly: implicit, it could make the diagonal
+        # vanish and send v the wrong way. Gated channels at fixed gates are
+        # ohmic (di/dv >= 0), so this never changes them.
+        di = jnp.maximum(di, 0.0)
+        scale = 1e-2 * prep.area[idx]  # mA/cm² × µm² → nA
+        i_ion = i_ion.at[idx].add(scale * i)
+        g_ion = g_ion.at[idx].add(scale * di)
+    for syn, p, st in zip(prep.synapses, net.synapses, state.synapses):
+        # Synaptic currents are in nA already; linearised in v_post like channels.
+        if p.is_event:
+            post = p.targets.index()
+            fn = lambda u, syn=syn, st=st: syn.current(st, u)  # noqa: E731
+        else:
+            post = p.post.index()
+            v_pre = v[p.pre.index()]
+            fn = lambda u, syn=syn, st=st, v_pre=v_pre: syn.current(st, v_pre, u)  # noqa: E731
+        u = v[post]
+        i, di = jax.jvp(fn, (u,), (jnp.ones_like(u),))
+        i_ion = i_ion.at[post].add(i)
+        g_ion = g_ion.at[post].add(di)
+    parent = topo.parent.array
+    has = parent >= 0
+    flow = prep.g[has] * (v[has] - v[parent[has]])
+    i_axial = jnp.zeros_like(v).at[has].add(-flow).at[parent[has]].add(flow)
+    rhs = i_axial - i_ion
+    diag = prep.cap / (theta * dt) + g_ion + prep.diag
+    if drive.i_ext is not None:
+        rhs = rhs.at[: topo.n_comp].add(drive.i_ext)
+    if drive.clamp_idx is not None:
+        c = drive.clamp_idx
+        rhs = rhs.at[c].add(drive.clamp_g * (drive.clamp_v - v[c]))
+        diag = diag.at[c].add(drive.clamp_g)
+    delta = tree_solve(diag, rhs, prep.g, topo)
+    v_new = v + delta / theta
+    channels = [
+        ch.update_state(st, v_new[m.nodes.index()], dt)
+        for ch, m, st in zip(prep.channels, net.mechanisms, state.channels)
+    ]
+    # Spikes and resets, then the cells' spikes into the ring buffer.
+    fired = jnp.zeros((state.spikes.shape[1],), v.dtype)
+    for k, cells in _sources(net):
+        idx = net.mechanisms[k].nodes.index()
+        channels[k], v_k, spike = prep.channels[k].fire(
+            channels[k], v[idx], v_new[idx], dt
+        )
+        v_new = v_new.at[idx].set(v_k)
+        fired = fired.at[Ix(cells).index()].add(spike)
+    buffer = jax.lax.dynamic_update_index_in_dim(
+        state.spikes, fired, state.step % state.spikes.shape[0], axis=0
+    )
+    synapses, plasticity = [], []
+    for syn, p, st, pst, plan, dense_w in zip(
+        prep.synapses,
+        net.synapses,
+        state.synapses,
+        state.plasticity,
+        plans,
+        prep.dense,
+    ):
+        if plan is None:
+            pre, post = v_new[p.pre.index()], v_new[p.post.index()]
+            synapses.append(syn.update_state(st, pre, post, dt))
+            plasticity.append(pst)
+            continue
+        arrived = _arrivals(plan, buffer, state.step)
+        weight = syn.weight
+        if p.plasticity is not None:
+            if plan.per_pre is not None:
+                arrived = arrived[plan.row]
+                plan = plan._replace(per_pre=None)
+            pst, weight = p.plasticity.update(
+                pst, weight, arrived, fired[plan.post_cell], dt
+            )
+        synapses.append(
+            syn.update_state(st, _deliver(plan, weight, dense_w, arrived), dt)
+        )
+        plasticity.append(pst)
+    new = State(
+        v=v_new,
+        channels=tuple(channels),
+        synapses=tuple(synapses),
+        plasticity=tuple(plasticity),
+        spikes=buffer,
+        step=state.step + 1,
+    )
+    return new, fired
+
+
+def step(
+    net: Network,
+    state: State,
+    dt: Number,
+    *,
+    current: Float[ArrayLike, " node"] | None = None,
+    solver: AbstractSolver = ImplicitEuler(),
+) -> State:
+    """Advance the network by one step of `dt` ms.
+
+    Exposed so that a simulation loop can be closed through other models; for a
+    whole run `simulate` is faster (it gathers parameters once).
+
+    **Arguments:**
+
+    - `net`: the network.
+    - `state`: the current `State`.
+    - `dt`: step in ms.
+    - `current`: optional injected current (nA) per compartment, shape (len(net),).
+    - `solver`: `dx.ImplicitEuler()` (default) or `dx.CrankNicolson()`.
+
+    **Returns:**
+
+    The next `State`.
+    """
+    n_steps(dt, dt)
+    if current is not None:
+        current = jnp.asarray(current, dtype=float)
+        if current.shape != (len(net),):
+            raise ValueError(
+                f"step: current has shape {current.shape}; give one value per "
+                f"compartment, shape ({len(net)},)."
+            )
+    drive = _Drive(current, None, None, None)
+    plans = _plans(net, dt)
+    _check_state(net, state, dt, "step")
+    return _advance(net, _prepare(net, plans), plans, state, drive, dt, solver.theta)[0]
