@@ -93,15 +93,12 @@ def _check_topology(net: dx.Network, cells: list[dx.Cell]):
     assert np.all(parent[non_root] != non_root)
     n_ends = _check_edges(net, cells)
     assert topo.n_total == n_comp + n_ends
-    depth = _depths(parent)
-    # Levels: every non-root node exactly once, at its depth; padding is n_total.
-    levels = topo.levels.array
-    assert levels.shape[0] == depth.max()
-    listed = levels[levels != topo.n_total]
-    assert sorted(listed.tolist()) == sorted(non_root.tolist())
-    for d, row in enumerate(levels, start=1):
-        row = row[row != topo.n_total]
-        assert np.all(depth[row] == d)
+    _depths(parent)  # a tree: every node leads to a root
+    # The solve's plan: every node once, in a chain or as a junction.
+    plan = topo.plan
+    chains = plan.chain_node.array
+    listed = np.concatenate([chains[chains < topo.n_total], plan.junction.array])
+    assert sorted(listed.tolist()) == list(range(topo.n_total))
     # Every edge has at least one half-compartment resistance: a proximal (2c) or
     # distal (2c + 1) half of one of the two compartments it joins.
     ha, hb = topo.half_a.array, topo.half_b.array

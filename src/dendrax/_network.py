@@ -16,6 +16,7 @@ from ._custom_types import FloatValues
 from ._morphology import Cell, outline
 from ._param import Param, concat, float_values, set_values, take, untied
 from ._select import Selection, resolve
+from ._solver._tree import TreePlan, cell_plan, merge
 from ._static import Ix
 from .channels.base import AbstractChannel
 from .conn.delivery import AbstractDelivery, Segment
@@ -57,8 +58,8 @@ class Topology(eqx.Module):
     `parent[i]` through the sum of two half-compartment resistances, `half_a[i]`
     and `half_b[i]`, each an index into the interleaved (proximal, distal)
     halves of all compartments, `2 c` for compartment c's proximal half and
-    `2 c + 1` for its distal half (-1: none). `levels` lists the non-root nodes
-    by depth (padded with the dummy index `n_total`) for the O(n) tree solve.
+    `2 c + 1` for its distal half (-1: none). `plan` holds the static layout
+    of the tree solve (`dendrax._solver._tree`).
     """
 
     n_comp: int = eqx.field(static=True)
@@ -66,7 +67,7 @@ class Topology(eqx.Module):
     parent: Ix = eqx.field(static=True)
     half_a: Ix = eqx.field(static=True)
     half_b: Ix = eqx.field(static=True)
-    levels: Ix = eqx.field(static=True)
+    plan: TreePlan = eqx.field(static=True)
 
 
 def _cell_graph(cell: Cell):
@@ -110,14 +111,14 @@ def _cell_graph(cell: Cell):
 
 
 def _cell_tree(cell: Cell):
-    """Parent, half-resistance indices and depth of a cell's solver nodes (local)."""
+    """Parent and half-resistance indices of a cell's solver nodes (local), the
+    tree rooted at the first compartment of the root branch."""
     n, n_bp, edges = _cell_graph(cell)
     adj = [[] for _ in range(n + n_bp)]
     for u, v, a, b in edges:
         adj[u].append((v, a, b))
         adj[v].append((u, a, b))
     par, ha, hb = (np.full(n + n_bp, -1) for _ in range(3))
-    dep = np.zeros(n + n_bp, int)
     seen = np.zeros(n + n_bp, bool)
     seen[0] = True
     queue = [0]  # the first compartment of the root branch
@@ -125,48 +126,44 @@ def _cell_tree(cell: Cell):
         for v, a, b in adj[u]:
             if not seen[v]:
                 seen[v] = True
-                par[v], ha[v], hb[v], dep[v] = u, a, b, dep[u] + 1
+                par[v], ha[v], hb[v] = u, a, b
                 queue.append(v)
-    return n, n_bp, par, ha, hb, dep
+    return n, n_bp, par, ha, hb
 
 
 def _topology(cells: Sequence[Cell]) -> Topology:
-    trees = {}
+    trees, plans = {}, {}
     n_comp = sum(c.ncomp for c in cells)
     for c in cells:  # each distinct cell object once: [cell] * n is cheap
         if id(c) not in trees:
             trees[id(c)] = _cell_tree(c)
+            plans[id(c)] = cell_plan(trees[id(c)][2])
     n_total = n_comp + sum(trees[id(c)][1] for c in cells)
     par, ha, hb = (np.full(n_total, -1) for _ in range(3))
-    dep = np.zeros(n_total, int)
     comp_off, bp_off = 0, n_comp
+    globals_ = []
     for cell in cells:
-        n, n_bp, c_par, c_ha, c_hb, c_dep = trees[id(cell)]
+        n, n_bp, c_par, c_ha, c_hb = trees[id(cell)]
 
         def to_global(local, n=n, comp_off=comp_off, bp_off=bp_off):
             out = np.where(local < n, local + comp_off, local - n + bp_off)
             return np.where(local < 0, -1, out)
 
+        globals_.append(to_global)
         ids = to_global(np.arange(n + n_bp))
         par[ids] = to_global(c_par)
         ha[ids] = np.where(c_ha < 0, -1, c_ha + 2 * comp_off)
         hb[ids] = np.where(c_hb < 0, -1, c_hb + 2 * comp_off)
-        dep[ids] = c_dep
         comp_off += n
         bp_off += n_bp
-    n_levels = int(dep.max())
-    counts = np.bincount(dep, minlength=n_levels + 1)
-    levels = np.full((n_levels, int(counts[1:].max(initial=0))), n_total)
-    for d in range(1, n_levels + 1):
-        idx = np.flatnonzero(dep == d)
-        levels[d - 1, : len(idx)] = idx
+    plan = merge([plans[id(c)] for c in cells], globals_, n_total)
     return Topology(
         n_comp=n_comp,
         n_total=n_total,
         parent=Ix(par),
         half_a=Ix(ha),
         half_b=Ix(hb),
-        levels=Ix(levels),
+        plan=plan,
     )
 
 
