@@ -77,11 +77,16 @@ def _advance(
         i, di = jax.jvp(fn, (u,), (jnp.ones_like(u),))
         i_ion = i_ion.at[post].add(i)
         g_ion = g_ion.at[post].add(di)
-    parent = topo.parent.array
-    has = parent >= 0
-    flow = prep.g[has] * (v[has] - v[parent[has]])
-    i_axial = jnp.zeros_like(v).at[has].add(-flow).at[parent[has]].add(flow)
-    rhs = i_axial - i_ion
+    # NEURON's scheme: (C/(θ dt) + G + A) Δ = -A v - I + I_ext for the change Δ
+    # over θ dt (A: the axial conductances, G = dI/dv), then v + Δ / θ. Solving
+    # for Δ rather than for v + Δ keeps round-off relative to the change (it
+    # matters in float32). A v: each node's flow to its parent, out of the node
+    # and into the parent (g = 0 at roots).
+    rhs = -i_ion
+    if np.any(topo.parent.array >= 0):
+        flow = prep.g * (v - v[topo.parent.array])
+        into = jax.ops.segment_sum(flow, topo.parent.array % topo.n_total, topo.n_total)
+        rhs = rhs + into - flow
     diag = prep.cap / (theta * dt) + g_ion + prep.diag
     if drive.i_ext is not None:
         rhs = rhs.at[: topo.n_comp].add(drive.i_ext)
