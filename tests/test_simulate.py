@@ -397,22 +397,26 @@ def test_step_repeated_equals_simulate(solver):
     assert tree_allclose(state, sol.state, rtol=1e-12, atol=1e-10)
 
 
-def test_checkpoint_same_values_and_gradients():
-    # A gated channel (K) keeps the recomputed forward pass non-trivial.
+@pytest.mark.parametrize("t_max, every", [(2.0, 5), (2.0, 1), (1.525, 1), (2.0, 40)])
+def test_checkpoint_same_values_and_gradients(t_max, every):
+    # A gated channel (K) keeps the recomputed forward pass non-trivial. The
+    # cases: segments of recording intervals; of single steps; a prime number
+    # of steps (61: padded segments); one long recording interval (segments
+    # inside it).
     net = dx.Network(dx.Cell(dx.Branch(dx.Compartment())))
     net = dx.insert(dx.insert(net, dx.channels.K()), dx.channels.Leak())
-    w = dx.step_current(0.25, 1.0, 0.05, DT, T)
+    w = dx.step_current(0.25, 1.0, 0.05, DT, t_max)
 
     @eqx.filter_jit
     @eqx.filter_value_and_grad(has_aux=True)
     def loss(net, checkpoint):
         sol = dx.simulate(
             net,
-            T,
+            t_max,
             DT,
             stimuli=dx.Stimulus(dx.select(net), w),
             checkpoint=checkpoint,
-            record=dx.Record("v", every=5),
+            record=dx.Record("v", every=every),
         )
         return jnp.mean(sol.ys), sol.ys
 
@@ -422,6 +426,29 @@ def test_checkpoint_same_values_and_gradients():
     assert tree_allclose(g1, g0, rtol=1e-10, atol=1e-14)
     assert float(jnp.abs(g0.nodes.radius.fixed).max()) > 0
     assert float(jnp.abs(g0.mechanisms[0].channel.gK.fixed).max()) > 0
+
+
+def test_gradient_memory_grows_sublinearly_by_default():
+    # XLA's own account of the temporary memory of the compiled gradient.
+    net = dx.insert(dx.Network([small_cell(2)] * 2), dx.channels.HH())
+    net = dx.make_trainable(net, "HH.gNa", by="cell", verbose=False)
+    params, static = dx.partition(net)
+    record = dx.Record("v", dx.select(net, branch=0, comp=0))
+
+    def memory(n, **kwargs):
+        def loss(p):
+            sol = dx.simulate(
+                dx.combine(p, static), n * DT, DT, record=record, **kwargs
+            )
+            return jnp.mean(sol.ys**2)
+
+        compiled = jax.jit(jax.grad(loss)).lower(params).compile()
+        return compiled.memory_analysis().temp_size_in_bytes
+
+    default = memory(16000) / memory(1000)
+    stored = memory(16000, checkpoint=False) / memory(1000, checkpoint=False)
+    assert stored > 12  # linear in the number of steps
+    assert default < 8  # about √16 = 4 (and the records, which are linear)
 
 
 def test_float32_close_to_float64():

@@ -4,6 +4,7 @@ observing the state at each recording time; and its result, `Solution`."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import equinox as eqx
@@ -47,7 +48,7 @@ def simulate(
     record: Record | Sequence[Record] = Record("v"),
     solver: AbstractSolver = ImplicitEuler(),
     state: State | None = None,
-    checkpoint: bool = False,
+    checkpoint: bool = True,
 ) -> Solution:
     """Simulate a network for `t_max` ms with fixed steps of `dt` ms.
 
@@ -66,8 +67,13 @@ def simulate(
       one (a raster when `every=1`).
     - `solver`: `dx.ImplicitEuler()` (default) or `dx.CrankNicolson()`.
     - `state`: start from this state instead of `init_state(net, dt)`.
-    - `checkpoint`: recompute each recording interval in the backward pass
-      instead of storing it (less memory for gradients through long runs).
+    - `checkpoint`: keep the memory of gradients small (the default): the run
+      is cut into about √n segments of about √n steps (n recording times,
+      and within each recording interval likewise), and in the backward pass
+      each segment is recomputed from its start instead of stored, so memory
+      grows as √n rather than n, for about one more forward pass. `False`
+      stores every step: faster gradients of short runs. (It changes nothing
+      when no gradient is taken.)
 
     **Returns:**
 
@@ -116,24 +122,61 @@ def simulate(
 
     def block(state, x):
         counts = jnp.zeros_like(state.spikes[0])
-        (state, counts), _ = jax.lax.scan(body, (state, counts), x, length=every)
+        (state, counts), _ = _scan(body, (state, counts), x, every, checkpoint)
         return state, observe(state, counts)
-
-    if checkpoint:
-        block = jax.checkpoint(block)
 
     n_out = n // every
     head = jax.tree.map(
         lambda a: a[: n_out * every].reshape(n_out, every, *a.shape[1:]), xs
     )
     tail = jax.tree.map(lambda a: a[n_out * every :], xs)
-    final, obs = jax.lax.scan(block, state0, head, length=n_out)
+    final, obs = _scan(block, state0, head, n_out, checkpoint)
     if n - n_out * every:
         zero = jnp.zeros_like(final.spikes[0])
-        (final, _), _ = jax.lax.scan(
-            body, (final, zero), tail, length=n - n_out * every
-        )
+        (final, _), _ = _scan(body, (final, zero), tail, n - n_out * every, checkpoint)
     obs0 = observe(state0, jnp.zeros_like(state0.spikes[0]))
     ys = tuple(jnp.concatenate([o0[None], o]) for o0, o in zip(obs0, obs))
     ts = jnp.arange(n_out + 1) * (every * dt)
     return Solution(ts=ts, ys=ys[0] if isinstance(record, Record) else ys, state=final)
+
+
+def _scan(f, carry, xs, length: int, checkpoint: bool):
+    """`lax.scan(f, carry, xs, length)`, or, with `checkpoint`, the same cut into
+    about √length segments of about √length steps, each recomputed in the
+    backward pass instead of stored (memory √length instead of length)."""
+    root = math.isqrt(length)
+    if not checkpoint or root < 4:
+        return jax.lax.scan(f, carry, xs, length=length)
+    # A segment length that divides the run, so no remainder needs a scan (and
+    # a compiled copy of the step) of its own; else pad with steps that keep
+    # the carry as it is.
+    divisors = [k for k in range(root // 2, 2 * root + 1) if length % k == 0]
+    size = min(divisors, key=lambda k: abs(k - root), default=root)
+    n_seg = -(-length // size)
+    pad = n_seg * size - length
+
+    def masked(carry, x):
+        x, valid = x
+        new, y = f(carry, x)
+        return jax.tree.map(lambda a, b: jnp.where(valid, a, b), new, carry), y
+
+    step = f
+    if pad:
+        valid = jnp.arange(n_seg * size) < length
+        xs = (
+            jax.tree.map(
+                lambda a: jnp.concatenate([a, jnp.zeros((pad, *a.shape[1:]), a.dtype)]),
+                xs,
+            ),
+            valid,
+        )
+        step = masked
+
+    @jax.checkpoint
+    def segment(carry, xs_segment):
+        return jax.lax.scan(step, carry, xs_segment, length=size)
+
+    xs = jax.tree.map(lambda a: a.reshape(n_seg, size, *a.shape[1:]), xs)
+    carry, ys = jax.lax.scan(segment, carry, xs, length=n_seg)
+    ys = jax.tree.map(lambda a: a.reshape(n_seg * size, *a.shape[2:])[:length], ys)
+    return carry, ys
