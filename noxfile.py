@@ -51,12 +51,55 @@ def examples(session):
         session.run("python", path, env=env)
 
 
+# Run by the peer sessions below, not by the loop over benchmarks/*.py.
+PEER_SCRIPTS = ("jaxley_peer.py", "arbor_peer.py", "plot_peers.py")
+
+
 @nox.session
 def bench(session):
-    """Benchmarks side by side with NEURON (prints tables with ratios)."""
-    session.install("-e", ".[neuron]")
+    """Every benchmark: NEURON, Brian2/BrainPy, then Jaxley and Arbor.
+
+    Arguments after -- go to the NEURON and COBA scripts; the peer comparisons
+    run with their defaults (use `nox -s bench_peers -- ...` to pass them options).
+    """
+    session.install("-e", ".[neuron,plots]")
     for path in sorted(glob.glob("benchmarks/*.py")):
+        name = os.path.basename(path)
+        if name.startswith("_") or name in PEER_SCRIPTS:
+            continue
         session.run("python", path, *session.posargs)
+    _peer_benchmarks(session, [])
+
+
+@nox.session
+def bench_peers(session):
+    """dendrax against Jaxley 0.14 and Arbor 0.12 (arguments after -- go to both)."""
+    session.install("-e", ".[plots]")
+    _peer_benchmarks(session, session.posargs)
+
+
+def _peer_benchmarks(session, args):
+    """Each peer gets its own virtual environment (created by the scripts with
+    `python -m venv` under .nox/.cache/peer-envs, reused by later runs); the JSON
+    files and the chart go to the session's tmp folder."""
+    env = {"DENDRAX_PEER_ENVS": str(session.cache_dir / "peer-envs")}
+    out = session.create_tmp()
+    files = {}
+    for script in PEER_SCRIPTS[:2]:
+        files[script] = os.path.join(out, script.replace(".py", ".json"))
+        session.run(
+            "python", f"benchmarks/{script}", "--json", files[script], *args, env=env
+        )
+    session.run(
+        "python",
+        "benchmarks/plot_peers.py",
+        "--jaxley",
+        files["jaxley_peer.py"],
+        "--arbor",
+        files["arbor_peer.py"],
+        "--out",
+        os.path.join(out, "benchmarks_peers.png"),
+    )
 
 
 @nox.session
