@@ -4,6 +4,7 @@ observing the state at each recording time; and its result, `Solution`."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -48,7 +49,7 @@ def simulate(
     record: Record | Sequence[Record] = Record("v"),
     solver: AbstractSolver = ImplicitEuler(),
     state: State | None = None,
-    checkpoint: bool = True,
+    checkpoint: bool | None = None,
 ) -> Solution:
     """Simulate a network for `t_max` ms with fixed steps of `dt` ms.
 
@@ -67,13 +68,15 @@ def simulate(
       one (a raster when `every=1`).
     - `solver`: `dx.ImplicitEuler()` (default) or `dx.CrankNicolson()`.
     - `state`: start from this state instead of `init_state(net, dt)`.
-    - `checkpoint`: keep the memory of gradients small (the default): the run
-      is cut into about √n segments of about √n steps (n recording times,
-      and within each recording interval likewise), and in the backward pass
-      each segment is recomputed from its start instead of stored, so memory
-      grows as √n rather than n, for about one more forward pass. `False`
-      stores every step: faster gradients of short runs. (It changes nothing
-      when no gradient is taken.)
+    - `checkpoint`: keep the memory of gradients small: the run is cut into
+      about √n segments of about √n steps (n recording times, and within each
+      recording interval likewise), and in the backward pass each segment is
+      recomputed from its start instead of stored, so memory grows as √n
+      rather than n, for about one more forward pass. `None` (the default)
+      checkpoints when storing every step would take more than about 16 MiB
+      (estimated as 16 times the size of the `State`, per step): every run but
+      short ones of small networks, whose gradients are faster stored. `True`
+      or `False` force it. (It changes nothing when no gradient is taken.)
 
     **Returns:**
 
@@ -104,6 +107,9 @@ def simulate(
         state0 = state
     theta = solver.theta
     n_comp = len(net)
+    if checkpoint is None:
+        state_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(state0))
+        checkpoint = _TAPE_PER_STATE * state_bytes * n > _TAPE_BUDGET
 
     def body(carry, x):
         state, counts = carry
@@ -140,6 +146,13 @@ def simulate(
     return Solution(ts=ts, ys=ys[0] if isinstance(record, Record) else ys, state=final)
 
 
+# What a gradient stores per step, as a multiple of the state's size: 8-16 for
+# HH cells and Ionotropic synapses (XLA's memory analysis of the compiled
+# gradient); and the tape above which `simulate` checkpoints by default.
+_TAPE_PER_STATE = 16
+_TAPE_BUDGET = 16 * 2**20
+
+
 def _scan(f, carry, xs, length: int, checkpoint: bool):
     """`lax.scan(f, carry, xs, length)`, or, with `checkpoint`, the same cut into
     about √length segments of about √length steps, each recomputed in the
@@ -172,7 +185,9 @@ def _scan(f, carry, xs, length: int, checkpoint: bool):
         )
         step = masked
 
-    @jax.checkpoint
+    # Inside a scan, CSE cannot merge the recomputation into the forward pass,
+    # so its barriers are not needed (they cost compile time).
+    @functools.partial(jax.checkpoint, prevent_cse=False)
     def segment(carry, xs_segment):
         return jax.lax.scan(step, carry, xs_segment, length=size)
 
