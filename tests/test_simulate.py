@@ -434,7 +434,9 @@ def test_gradient_memory_grows_sublinearly_by_default():
     net = dx.insert(dx.Network([small_cell(2)] * 2), dx.channels.HH())
     net = dx.make_trainable(net, "HH.gNa", by="cell", verbose=False)
     params, static = dx.partition(net)
-    record = dx.Record("v", dx.select(net, branch=0, comp=0))
+    # Records grow linearly (they are the output): every 50 steps keeps them
+    # small next to the checkpoints.
+    record = dx.Record("v", dx.select(net, branch=0, comp=0), every=50)
 
     def memory(n, **kwargs):
         def loss(p):
@@ -446,12 +448,12 @@ def test_gradient_memory_grows_sublinearly_by_default():
         compiled = jax.jit(jax.grad(loss)).lower(params).compile()
         return compiled.memory_analysis().temp_size_in_bytes
 
-    # 1e4 and 1e5 steps: about √10 = 3.2 times the memory (and the records,
-    # which are linear but small), against 10 times when every step is stored.
+    # 1e4 and 1e5 steps: at most √10 = 3.2 times the memory, against 10 times
+    # when every step is stored.
     default = memory(100_000) / memory(10_000)
     stored = memory(100_000, checkpoint=False) / memory(10_000, checkpoint=False)
     assert stored > 8
-    assert default < 4.5
+    assert default < 3.5
     # A short run of a small network stores every step by default: its tape
     # (200 steps) is far below the budget, and a stored gradient is faster.
     assert memory(200) == memory(200, checkpoint=False)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -309,22 +310,46 @@ def merge(plans: list[dict], to_global: list, n: int) -> TreePlan:
 def tree_solve(d, b, g, topology):
     """Solve `A x = b` for the tree matrix described above.
 
+    Derivatives come from the implicit function theorem, not from the
+    elimination: the matrix is symmetric, so the reverse pass is one more solve
+    with the same matrix and the cotangent of `A` is `-b̄ xᵀ` on its entries
+    (`jax.lax.custom_linear_solve`). The unrolled elimination is never
+    differentiated, which keeps gradients of detailed cells about as cheap as
+    a second solve.
+
     **Arguments:**
 
     - `d`: diagonal, shape (n_total,).
     - `b`: right-hand side, shape (n_total,).
     - `g`: coupling of each node to its parent, shape (n_total,) (0 at roots).
-    - `topology`: the static structure (its `plan`).
+    - `topology`: the static structure (its `plan` and `parent`).
 
     **Returns:**
 
     `x`, shape (n_total,).
     """
     plan: TreePlan = topology.plan
-    node = plan.chain_node.array
-    rows, n_chain = node.shape
+    rows = plan.chain_node.array.shape[0]
     if rows == 1 and len(plan.junction) == 0:  # no edges: point cells
         return b / d
+    parent = topology.parent.array
+    edge = jnp.asarray(parent >= 0)  # the g of a root is not an entry of A
+    parent = parent % plan.n
+
+    def matvec(x):
+        ge = jnp.where(edge, g, 0.0)
+        return d * x - ge * x[parent] - jax.ops.segment_sum(ge * x, parent, plan.n)
+
+    def solve(_, rhs):
+        return _eliminate(d, rhs, g, plan)
+
+    return jax.lax.custom_linear_solve(matvec, b, solve, symmetric=True)
+
+
+def _eliminate(d, b, g, plan: TreePlan):
+    """The solve itself: the three phases of the module docs."""
+    node = plan.chain_node.array
+    rows, n_chain = node.shape
     one = jnp.ones((1,), d.dtype)
     zero = jnp.zeros((1,), d.dtype)
     d_pad = jnp.concatenate([d, one])
