@@ -53,6 +53,8 @@ def examples(session):
 
 # Run by the peer sessions below, not by the loop over benchmarks/*.py.
 PEER_SCRIPTS = ("jaxley_peer.py", "arbor_peer.py", "plot_peers.py")
+# The scripts that take `nox -s bench -- ...`'s arguments.
+POSARG_SCRIPTS = ("hh_network.py", "coba.py")
 
 
 @nox.session
@@ -67,7 +69,8 @@ def bench(session):
         name = os.path.basename(path)
         if name.startswith("_") or name in PEER_SCRIPTS:
             continue
-        session.run("python", path, *session.posargs)
+        args = session.posargs if name in POSARG_SCRIPTS else []
+        session.run("python", path, *args)
     _peer_benchmarks(session, [])
 
 

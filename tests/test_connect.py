@@ -77,6 +77,36 @@ def test_bernoulli_edge_count_is_binomial_and_reproducible():
     assert _pairs(a) != _pairs(c)
 
 
+def test_bernoulli_pairs_are_independent_and_uniform():
+    # 8 x 8 cells at p = 0.25 over 400 keys: every pair ~ Binomial(400, 0.25),
+    # and the edge count per key ~ Binomial(56, 0.25) without self pairs.
+    cells = np.arange(8)
+    rule = dx.conn.Bernoulli(p=0.25, self_connections=False)
+    hits, sizes = np.zeros((8, 8)), []
+    for i in range(400):
+        p, q = rule.sample(cells, cells, jax.random.key(i))
+        hits[p, q] += 1
+        sizes.append(len(p))
+    assert np.all(np.diag(hits) == 0)
+    off = hits[~np.eye(8, dtype=bool)]
+    var = 400 * 0.25 * 0.75
+    chi2 = np.sum((off - 100.0) ** 2 / var)
+    assert 20.0 < chi2 < 100.0, chi2  # 56 dof
+    assert abs(np.mean(sizes) - 14.0) < 0.5
+    assert 0.6 * 10.5 < np.var(sizes) < 1.5 * 10.5  # 56 p (1 - p)
+
+
+def test_bernoulli_scales_with_edges():
+    # 30,000 x 30,000 pairs (9e8: 7 GB as float64 draws) at p = 2e-4: about
+    # 180,000 edges, drawn without touching the pairs.
+    cells = np.arange(30_000)
+    p, q = dx.conn.Bernoulli(2e-4).sample(cells, cells, jax.random.key(7))
+    n, prob = 9e8, 2e-4
+    assert abs(len(p) - n * prob) < 5 * np.sqrt(n * prob), len(p)
+    flat = p.astype(np.int64) * 30_000 + q
+    assert np.all(np.diff(flat) > 0)  # pre-major, no pair twice
+
+
 def test_bernoulli_extremes_and_self_connections():
     net = _net(6)
     everyone = dx.select(net)

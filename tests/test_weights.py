@@ -647,3 +647,63 @@ def test_init_bad_form_raises():
     for form in ("dense", "Vector", ""):
         with pytest.raises((ValueError, TypeError), match=f"form.*'{form}'"):
             dx.conn.Init(init, jax.random.key(0), form)
+
+
+def test_fixed_degree_many_of_few_draws_subsets_uniformly():
+    # k = 10 of 12 candidates takes the random-keys branch (k² > 8 m): the two
+    # candidates left out are uniform over the 66 pairs.
+    owners, cands = np.arange(100, 760), np.arange(12)
+    p, q = dx.conn.FixedOutDegree(10).sample(owners, cands, jax.random.key(3))
+    np.testing.assert_array_equal(p, np.repeat(owners, 10))
+    chosen = q.reshape(-1, 10)
+    assert all(len(set(row)) == 10 for row in chosen)
+    left = np.ones((len(owners), 12), bool)
+    left[np.arange(len(owners))[:, None], chosen] = False
+    a, b = np.nonzero(left)[1].reshape(-1, 2).T
+    counts = np.bincount(a * 12 + b, minlength=144)[
+        (np.arange(12)[:, None] < np.arange(12)).ravel()
+    ]
+    chi2 = np.sum((counts - 10.0) ** 2 / 10.0)
+    assert chi2 < 110.0, chi2  # 65 dof: P(> 110) ~ 4e-4
+
+
+def test_fixed_degree_many_of_few_without_self():
+    # 12 cells each pick 10 of the 11 others (random-keys branch): the one left
+    # out is uniform over the others, pooled over 60 keys.
+    cells = np.arange(12)
+    rule = dx.conn.FixedOutDegree(10, self_connections=False)
+    left = np.zeros((12, 12))
+    for i in range(60):
+        p, q = rule.sample(cells, cells, jax.random.key(i))
+        chosen = q.reshape(12, 10)
+        assert not np.any(chosen == cells[:, None])
+        out = np.ones((12, 12), bool)
+        out[cells[:, None], chosen] = False
+        out[cells, cells] = False
+        left += out
+    assert np.all(left.sum(1) == 60) and np.all(np.diag(left) == 0)
+    off = left[~np.eye(12, dtype=bool)]
+    chi2 = np.sum((off - 60 / 11) ** 2 / (60 / 11))
+    assert chi2 < 180.0, chi2  # 120 dof: P(> 180) ~ 4e-4
+    with pytest.raises(ValueError, match=r"k=12 exceeds the 11 cells"):
+        dx.conn.FixedOutDegree(12, self_connections=False).sample(
+            cells, cells, jax.random.key(0)
+        )
+
+
+def test_fixed_degree_scales_with_edges():
+    # 20,000 owners x 50 of 20,000 candidates: 1M edges without any
+    # owners x candidates array (8 bytes x 4e8 = 3.2 GB if it were built).
+    cells = np.arange(20_000)
+    p, q = dx.conn.FixedInDegree(50, self_connections=False).sample(
+        cells, cells, jax.random.key(0)
+    )
+    assert len(p) == len(q) == 1_000_000
+    np.testing.assert_array_equal(q, np.repeat(cells, 50))
+    assert not np.any(p == q)
+    pairs = p.astype(np.int64) * 20_000 + q
+    assert len(np.unique(pairs)) == len(pairs)
+    # Out-degrees ~ Binomial(20,000, 50 / 19,999): mean 50, variance ~ 49.9.
+    deg = np.bincount(p, minlength=20_000)
+    assert deg.mean() == 50.0
+    assert 40 < deg.var() < 60, deg.var()

@@ -131,7 +131,11 @@ def retie(
         elem_values = np.asarray(elem_values)
     if free is None:
         free = param.ids.array < param.n_free
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    # 1-d keys take NumPy's fast path; rows of 2-d keys are compared as records.
+    axis = 0 if keys.ndim > 1 else None
+    _, first, inverse = np.unique(
+        keys, axis=axis, return_index=True, return_inverse=True
+    )
     inverse = inverse.reshape(-1)
     group_free = np.asarray(free, bool)[first]
     # Stable: free groups first, each part ordered by first appearance.
@@ -175,8 +179,28 @@ def take(param: Param, index: Int[np.ndarray, " m"]) -> Param:
     """The elements at `index` (in that order), keeping their ties and
     trainability."""
     index = np.asarray(index, dtype=np.int64)
-    free = param.ids.array < param.n_free
-    return retie(param, param.ids.array[index], _elem_values(param)[index], free[index])
+    ids, n = param.ids.array, len(param)
+    if (
+        param.n_groups == n
+        and param.n_free in (0, n)
+        and np.array_equal(ids, np.arange(n))
+        and (index.size == 0 or np.bincount(index, minlength=n).max() <= 1)
+    ):
+        # Untied and all free or all fixed, no element taken twice: the groups
+        # are the elements, so regrouping is plain indexing (O(n), no sort).
+        def pick(x):
+            if isinstance(x, jax.core.Tracer):
+                return x[index]
+            return _to_device(np.asarray(x)[index])
+
+        free, fixed = param.free, param.fixed
+        if param.n_free:
+            free = pick(free)
+        else:
+            fixed = pick(fixed)
+        return Param(free, fixed, Ix(np.arange(len(index))), param.transform)
+    free = ids < param.n_free
+    return retie(param, ids[index], _elem_values(param)[index], free[index])
 
 
 def concat(a: Param, b: Param) -> Param:

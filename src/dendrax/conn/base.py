@@ -3,6 +3,7 @@
 import abc
 
 import equinox as eqx
+import jax
 import numpy as np
 from jaxtyping import Int, PRNGKeyArray
 
@@ -34,3 +35,38 @@ def grid(pre: np.ndarray, post: np.ndarray, self_connections: bool):
         keep = p != q
         p, q = p[keep], q[keep]
     return p, q
+
+
+def numpy_rng(key: PRNGKeyArray | None, rule: AbstractRule) -> np.random.Generator:
+    """A NumPy generator seeded from a `jax.random` key, for rules that sample on
+    the host in O(edges) time and memory.
+
+    The seed is the key's raw data, and the rules use only the generator's raw
+    64-bit output (`random_raw`, whose stream NumPy keeps stable), so a key gives
+    the same graph on every machine and version.
+
+    **Arguments:**
+
+    - `key`: the key passed to `connect`.
+    - `rule`: the rule asking (named in the error when `key` is missing).
+
+    **Returns:**
+
+    A `numpy.random.Generator` on PCG64.
+    """
+    if key is None:
+        raise ValueError(
+            f"{type(rule).__name__} draws at random: pass key=jax.random.key(...) "
+            "to connect."
+        )
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    seed = np.asarray(key, np.uint32).ravel()
+    return np.random.Generator(np.random.PCG64(seed.tolist()))
+
+
+def uniform(rng: np.random.Generator, shape) -> np.ndarray:
+    """Uniform floats in (0, 1] with 53 random bits, from the raw stream."""
+    size = int(np.prod(shape, dtype=np.int64))
+    raw = rng.bit_generator.random_raw(size)
+    return ((raw >> np.uint64(11)).astype(np.float64) + 1.0).reshape(shape) * 2.0**-53

@@ -1,13 +1,17 @@
 import equinox as eqx
-import jax
 import numpy as np
 from jaxtyping import Int, PRNGKeyArray
 
-from .base import AbstractRule
+from .base import AbstractRule, numpy_rng, uniform
 
 
 class Bernoulli(AbstractRule):
     """Each (pre, post) pair is connected independently with probability `p`.
+
+    Sampled in time and memory proportional to the number of edges, not of
+    pairs: the gaps between connected pairs, in pre-major order, are drawn from
+    the geometric distribution (the gaps of a Bernoulli process), so 10⁴ × 10⁴
+    cells at p = 0.01 draw 10⁶ numbers, not 10⁸.
 
     **Arguments:**
 
@@ -28,19 +32,37 @@ class Bernoulli(AbstractRule):
         post: Int[np.ndarray, " n_post"],
         key: PRNGKeyArray | None,
     ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
-        if key is None:
-            raise ValueError(
-                "Bernoulli draws at random: pass key=jax.random.key(...) to connect."
-            )
-        # One draw per pair of `grid(pre, post, self_connections)` (pre-major),
-        # mapped back to pairs arithmetically: the pair grid itself, n_pre x n_post
-        # long, is never built.
+        rng = numpy_rng(key, self)
+        # Positions in the pre-major grid of `grid(pre, post, self_connections)`,
+        # mapped back to pairs arithmetically: the grid itself is never built.
         n_post = len(post)
         skip = np.zeros(0, np.int64)  # flat positions of the excluded self pairs
         if not self.self_connections:
             rows = np.flatnonzero(np.isin(pre, post))
             skip = rows * n_post + np.searchsorted(post, pre[rows])
         n = len(pre) * n_post - len(skip)
-        kept = np.flatnonzero(np.asarray(jax.random.bernoulli(key, self.p, (n,))))
+        kept = _bernoulli_positions(rng, n, float(self.p))
         flat = kept + np.searchsorted(skip - np.arange(len(skip)), kept, side="right")
         return pre[flat // n_post], post[flat % n_post]
+
+
+def _bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """The successes of n Bernoulli(p) trials, in increasing order: cumulative
+    sums of geometric gaps, drawn in chunks until they pass n."""
+    if n == 0 or p == 0.0:
+        return np.zeros(0, np.int64)
+    if p == 1.0:
+        return np.arange(n, dtype=np.int64)
+    log_q = np.log1p(-p)
+    out, start = [], -1  # the last success so far
+    while True:
+        m = (n - 1 - start) * p  # successes expected in the rest
+        size = int(m + 6.0 * np.sqrt(m) + 16)
+        # Trials up to and including the next success: 1 + floor(log u / log q).
+        gaps = 1 + np.floor(np.log(uniform(rng, size)) / log_q).astype(np.int64)
+        pos = start + np.cumsum(gaps)
+        done = pos[-1] >= n
+        out.append(pos[pos < n])
+        if done:
+            return np.concatenate(out)
+        start = int(pos[-1])

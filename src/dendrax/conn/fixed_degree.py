@@ -1,9 +1,8 @@
 import equinox as eqx
-import jax
 import numpy as np
 from jaxtyping import Int, PRNGKeyArray
 
-from .base import AbstractRule
+from .base import AbstractRule, numpy_rng, uniform
 
 
 class FixedInDegree(AbstractRule):
@@ -66,19 +65,45 @@ def _check_k(k, name: str) -> None:
 
 
 def _draw(key, owners, candidates, k, self_connections, rule) -> np.ndarray:
-    """Per owner (in order), `k` distinct candidates; flattened owner-major."""
-    name = type(rule).__name__
-    if key is None:
-        raise ValueError(f"{name} draws at random: pass key=jax.random.key(...).")
-    out = np.empty((len(owners), k), np.int64)
-    keys = jax.random.split(key, len(owners))
-    for i, owner in enumerate(owners):
-        pool = candidates if self_connections else candidates[candidates != owner]
-        if k > len(pool):
-            raise ValueError(
-                f"{name}: k={k} exceeds the {len(pool)} cells available to cell "
-                f"{owner}; lower k or enlarge the other population."
-            )
-        pick = np.asarray(jax.random.choice(keys[i], len(pool), (k,), replace=False))
-        out[i] = pool[pick]
-    return out.ravel()
+    """Per owner (in order), `k` distinct candidates in random order; flattened
+    owner-major. Vectorised over owners: Floyd's algorithm (k steps) when k is
+    small next to the candidates, otherwise the k smallest of random keys; both
+    draw every k-subset with the same probability."""
+    rng = numpy_rng(key, rule)
+    m, n_own = len(candidates), len(owners)
+    # Per owner, the position of itself among the candidates (m: none excluded).
+    excl = np.full(n_own, m, np.int64)
+    if not self_connections:
+        pos = np.searchsorted(candidates, owners).clip(max=max(m - 1, 0))
+        hit = (candidates[pos] == owners) if m else np.zeros(n_own, bool)
+        excl[hit] = pos[hit]
+    pool = m - (excl < m)
+    short = np.flatnonzero(pool < k)
+    if short.size:
+        i = short[0]
+        raise ValueError(
+            f"{type(rule).__name__}: k={k} exceeds the {pool[i]} cells available to "
+            f"cell {owners[i]}; lower k or enlarge the other population."
+        )
+    if k == 0 or n_own == 0:
+        return np.zeros(0, np.int64)
+    if k * k <= 8 * m:
+        idx = np.empty((n_own, k), np.int64)
+        u = uniform(rng, (n_own, k))
+        for t in range(k):
+            j = pool - k + t  # draw from 0..j
+            r = np.minimum(np.floor(u[:, t] * (j + 1)).astype(np.int64), j)
+            dup = (idx[:, :t] == r[:, None]).any(axis=1)
+            idx[:, t] = np.where(dup, j, r)
+        order = np.argsort(uniform(rng, (n_own, k)), axis=1)
+        idx = np.take_along_axis(idx, order, axis=1)
+        idx = idx + (idx >= excl[:, None])  # skip the owner itself
+    else:
+        idx = np.empty((n_own, k), np.int64)
+        rows = max(1, 4_000_000 // max(m, 1))  # bound the keys' memory
+        for a in range(0, n_own, rows):
+            keys = uniform(rng, (min(rows, n_own - a), m))
+            ex = excl[a : a + rows]
+            keys[np.flatnonzero(ex < m), ex[ex < m]] = 2.0  # the owner: never drawn
+            idx[a : a + rows] = np.argsort(keys, axis=1)[:, :k]
+    return candidates[idx].ravel()
