@@ -220,11 +220,12 @@ def test_trainable_counts_and_message(capsys):
     six = dx.make_trainable(net, "Ionotropic.gS", sel, by=("pre_group", "post_group"))
     assert capsys.readouterr().out == "6 new trainable parameters, 6 in total.\n"
     assert dx.n_trainable(six) == 6
-    # The 12 edges from the ungrouped cells stay fixed and untied.
+    # The 12 edges from the ungrouped cells stay fixed, sharing the one value
+    # their scalar gS was stored as.
     gS = _gS(six)
     outside = np.setdiff1d(np.arange(36), sel.indices)
     assert np.all(gS.ids.array[outside] >= gS.n_free)
-    assert len(np.unique(gS.ids.array[outside])) == 12
+    assert len(np.unique(gS.ids.array[outside])) == 1
     t = dx.edge_table(six)
     inside = sel.indices
     pairs = set(zip(t.pre_group[inside], t.post_group[inside]))
@@ -294,8 +295,8 @@ def test_share_node_parameter_by_cell():
     p = tied.mechanisms[0].channel.gNa
     assert p.n_groups == 3 and p.n_free == 0
     np.testing.assert_array_equal(dx.get(tied, "HH.gNa"), np.repeat(gna[::4], 4))
-    # gK is untouched
-    assert tied.mechanisms[0].channel.gK.n_groups == 12
+    # gK is untouched: its scalar default, one value shared by the 12
+    assert tied.mechanisms[0].channel.gK.n_groups == 1
     trained = dx.make_trainable(tied, "HH.gNa", by="cell", verbose=False)
     assert dx.n_trainable(trained) == 3
     # where= restricts: only cells 0 and 1 share one value, cell 2 keeps 4

@@ -324,3 +324,70 @@ def test_user_synapse_gradient_matches_finite_difference():
     fd = (f(g0 + eps) - f(g0 - eps)) / (2 * eps)
     assert fd > 1.0  # an excitatory conductance raises the mean potential
     np.testing.assert_allclose(float(grad), fd, rtol=1e-5)
+
+
+def _shared_state_net(untie: bool):
+    """4 HH cells, cells 0-1 onto all four (8 Ionotropic edges); v_th differs on
+    the edges from cell 1 to cells 2-3, so cell 1's edges form two state groups.
+    `untie`: the same values, but one tie group per edge (no sharing)."""
+    net = dx.insert(dx.Network([CELL] * 4), dx.channels.HH())
+    pre, post = dx.select(net, cell=[0, 1]), dx.select(net)
+    net = dx.connect(net, pre, post, dx.synapses.Ionotropic(gS=2e-3, k_minus=0.3))
+    t = dx.edge_table(net)
+    odd = dx.select(net, edges=np.flatnonzero((t.pre_cell == 1) & (t.post_cell >= 2)))
+    net = dx.set(net, "Ionotropic.v_th", -45.0, odd)
+    if untie:
+        for f in ("k_minus", "v_th", "delta"):
+            net = dx.set(net, f"Ionotropic.{f}", dx.get(net, f"Ionotropic.{f}"))
+    return net
+
+
+def test_shared_synaptic_states_equal_per_edge_states():
+    shared, per_edge = _shared_state_net(False), _shared_state_net(True)
+    # 8 edges, 3 states: cell 0's, and cell 1's two v_th groups.
+    assert dx.init_state(shared).synapses[0]["s"].shape == (3,)
+    assert dx.init_state(per_edge).synapses[0]["s"].shape == (8,)
+    rec = (dx.Record("v"), dx.Record("Ionotropic.s"))
+    v_a, s_a = _run_records(shared, rec)
+    v_b, s_b = _run_records(per_edge, rec)
+    assert s_a.shape == s_b.shape == (v_a.shape[0], 8)
+    np.testing.assert_allclose(v_a, v_b, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(s_a, s_b, rtol=0, atol=1e-14)
+    assert float(jnp.max(s_a)) > 0.5  # the synapses did open
+    t = dx.edge_table(shared)
+    odd = (t.pre_cell == 1) & (t.post_cell >= 2)
+    assert not np.allclose(s_a[:, odd][:, 0], s_a[:, (t.pre_cell == 1) & ~odd][:, 0])
+
+    # Gradients through the shared states: a tied, trainable k_minus (one value
+    # per presynaptic cell) and gS, against the per-edge network.
+    def grads(net):
+        net = dx.make_trainable(net, "Ionotropic.k_minus", by="pre_cell", verbose=False)
+        net = dx.make_trainable(net, "Ionotropic.gS", verbose=False)
+        params, static = dx.partition(net)
+
+        def loss(p):
+            v = _run_records(dx.combine(p, static), dx.Record("v"))
+            return jnp.mean((v + 60.0) ** 2)
+
+        return jax.grad(loss)(params), loss, params
+
+    g_a, loss_a, p_a = grads(shared)
+    g_b, _, _ = grads(per_edge)
+    for name in ("Ionotropic.k_minus", "Ionotropic.gS"):
+        a = dx.get(g_a, name, gradient=True)
+        b = dx.get(g_b, name, gradient=True)
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+        assert np.all(np.abs(a) > 0)
+    # And against finite differences in the shared network.
+    eps = 1e-6
+    free = p_a.synapses[0].synapse.k_minus.free
+
+    def at(d):
+        p = eqx.tree_at(
+            lambda q: q.synapses[0].synapse.k_minus.free, p_a, free.at[1].add(d)
+        )
+        return loss_a(p)
+
+    fd = (at(eps) - at(-eps)) / (2 * eps)
+    k = g_a.synapses[0].synapse.k_minus.free[1]
+    assert float(k) == pytest.approx(float(fd), rel=1e-5)

@@ -229,6 +229,9 @@ def test_get_reads_gradients_by_name():
 
     fd = (at(eps) - at(-eps)) / (2 * eps)
     assert float(free[0]) == pytest.approx(float(fd), rel=1e-5)
-    # Fixed values: the gradient of each element's own value.
+    # A fixed scalar is one value shared by its compartments: every element
+    # reads the gradient of that one value (the sum over them).
     g_na = dx.get(grads, "HH.gNa", gradient=True)
-    np.testing.assert_array_equal(g_na, grads.mechanisms[0].channel.gNa.fixed)
+    fixed = grads.mechanisms[0].channel.gNa.fixed
+    assert fixed.shape == (1,)
+    np.testing.assert_array_equal(g_na, np.full(len(g_na), fixed[0]))

@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
 from ._custom_types import FloatValues
 from ._morphology import Cell, outline
-from ._param import Param, concat, float_values, set_values, take, untied
+from ._param import Param, concat, float_values, set_values, take, tied, untied
 from ._select import Selection, resolve
 from ._solver._tree import TreePlan, cell_plan, merge
 from ._static import Ix
@@ -427,9 +426,11 @@ def cable_geometry(net: Network) -> CableGeometry:
 
 
 def as_param(value, n: int, who: str, name: str, what: str) -> Param:
+    """`n` elements from a scalar (one tie group shared by all: the same value,
+    stored once) or one value per element (each its own group)."""
     arr = float_values(value)
     if arr.ndim == 0:
-        arr = jnp.full((n,), arr) if isinstance(arr, jax.Array) else np.full(n, arr)
+        return tied(arr, n)
     if arr.shape != (n,):
         raise ValueError(
             f"{who}: parameter {name!r} has shape {arr.shape}; give a scalar or one "

@@ -89,6 +89,28 @@ def untied(values: Float[ArrayLike, " n"]) -> Param:
     )
 
 
+def tied(value: Float[ArrayLike, ""], n: int) -> Param:
+    """A fixed `Param` of `n` elements sharing one tie group.
+
+    **Arguments:**
+
+    - `value`: the value of every element (a scalar).
+    - `n`: the number of elements.
+
+    **Returns:**
+
+    A `Param` with one fixed tie group (none when `n` is 0).
+    """
+    value = _to_device(value)
+    if value.ndim != 0:
+        raise ValueError("tied(value, n): value must be a scalar.")
+    return Param(
+        free=_to_device(np.zeros(0)),
+        fixed=value.reshape(min(n, 1)) if n else _to_device(np.zeros(0)),
+        ids=Ix(np.zeros(n, np.int64)),
+    )
+
+
 def float_values(x):
     """`x` as floats: a NumPy array when concrete, a JAX array when traced.
 

@@ -4,15 +4,18 @@ parameters as arrays, and the weight matrices of `Dense` delivery."""
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array
 
 from ._events import _dense_weights
-from ._network import Network, Topology, cable_geometry
+from ._network import Network, Projection, Topology, cable_geometry
 from ._param import is_param
+from ._static import Ix
 from .channels.base import AbstractChannel
 from .synapses.base import AbstractSynapse
 from .synapses.event import AbstractEventSynapse
@@ -28,6 +31,10 @@ class _Prepared(NamedTuple):
     channels: tuple[AbstractChannel, ...]  # fields are per-element arrays
     synapses: tuple[AbstractSynapse | AbstractEventSynapse, ...]
     dense: tuple[Array | None, ...]  # per projection: (pre, target) weights
+    # Per projection: its shared-state groups (see `state_groups`) or None, and
+    # the synapse with its fields gathered at each group's first edge.
+    groups: tuple[tuple[Ix, Ix] | None, ...]
+    shared: tuple[AbstractSynapse | None, ...]
 
 
 def _prepare(net: Network, plans: tuple | None = None) -> _Prepared:
@@ -54,7 +61,52 @@ def _prepare(net: Network, plans: tuple | None = None) -> _Prepared:
         _dense_weights(syn.weight, plan) if plan is not None and plan.dense else None
         for syn, plan in zip(synapses, plans or (None,) * len(synapses))
     )
-    return _Prepared(cap, area, g, diag, channels, synapses, dense)
+    groups = tuple(state_groups(p) for p in net.synapses)
+    shared = tuple(
+        None if gr is None else jax.tree.map(lambda a, i=gr[0].array: a[i], syn)
+        for syn, gr in zip(synapses, groups)
+    )
+    return _Prepared(cap, area, g, diag, channels, synapses, dense, groups, shared)
+
+
+def state_groups(p: Projection) -> tuple[Ix, Ix] | None:
+    """The edges of a graded projection that share one synaptic state.
+
+    A synapse that declares `presynaptic` parameters has states that depend
+    only on the presynaptic potential and those parameters, so edges with the
+    same presynaptic compartment and the same tie group of each such parameter
+    have equal states at all times: they are computed once.
+
+    **Arguments:**
+
+    - `p`: a projection.
+
+    **Returns:**
+
+    `(first, group)`: per group the index of its first edge, and per edge its
+    group; `None` when nothing is shared (event synapses, synapses without the
+    declaration, or every edge its own group).
+    """
+    fields = getattr(p.synapse, "presynaptic", None)
+    if p.is_event or fields is None or len(p) == 0:
+        return None
+    ids = tuple(getattr(p.synapse, f).ids for f in fields)
+    return _groups(p.pre, ids)
+
+
+@functools.lru_cache(maxsize=64)
+def _groups(pre: Ix, ids: tuple[Ix, ...]) -> tuple[Ix, Ix] | None:
+    # `Ix` hashes by value, so a network traced again reuses the grouping.
+    # One integer key per edge, column by column (1-d sorts; the codes stay
+    # below n_edges², far from overflowing int64).
+    key = pre.array.astype(np.int64)
+    for i in ids:
+        code = np.unique(key, return_inverse=True)[1].reshape(-1)
+        key = code * (int(i.array.max()) + 1) + i.array
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    if len(first) == len(key):
+        return None
+    return Ix(first), Ix(group.reshape(-1))
 
 
 def _diag(g, topo: Topology):

@@ -10,6 +10,7 @@ from jaxtyping import ArrayLike, Float
 
 from ._events import spiking_cells
 from ._network import Network
+from ._prepare import state_groups
 from ._select import Selection, resolve
 from ._state import init_state
 from ._static import Ix
@@ -134,5 +135,10 @@ def _observer(net: Network, record: Record, dt: float):
             f"Record({record.name!r}): {kind} {missing[:5].tolist()} do not have "
             f"{owner}; select {kind} where it is present."
         )
-    pos = Ix(np.searchsorted(elems, idx)).index()
+    pos = np.searchsorted(elems, idx)
+    if field == "synapses" and kind == "edges":
+        groups = state_groups(net.synapses[k])
+        if groups is not None:  # a shared state, read at each edge
+            pos = groups[1].array[pos]
+    pos = Ix(pos).index()
     return lambda s, c: getattr(s, field)[k][state_name][pos]

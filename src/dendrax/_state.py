@@ -20,6 +20,9 @@ class State(eqx.Module):
     every projection's synaptic (and plasticity) states, and recent spikes.
 
     `v[:len(net)]` are the compartments; the rest are zero-area branch points.
+    A graded synapse that shares its states between edges (see
+    `dx.synapses.AbstractSynapse`) holds one value per shared group, not per
+    edge; `Record` reads them per edge.
     `spikes` is a ring buffer of the cells' spikes over the last steps (as long
     as the longest synaptic delay needs); the spikes of the latest step are
     `spikes[(step - 1) % len(spikes)]`.
@@ -62,9 +65,15 @@ def init_state(net: Network, dt: Number | None = None) -> State:
         ch.init_state(v0[m.nodes.array]) for ch, m in zip(prep.channels, net.mechanisms)
     )
     synapses, plasticity = [], []
-    for syn, p in zip(prep.synapses, net.synapses):
+    for syn, p, gr, shared in zip(
+        prep.synapses, net.synapses, prep.groups, prep.shared
+    ):
         if p.is_event:
             synapses.append(syn.init_state(v0[p.targets.array]))
+        elif gr is not None:  # one state per group (see `state_groups`)
+            first = gr[0].array
+            pre, post = v0[p.pre.array[first]], v0[p.post.array[first]]
+            synapses.append(shared.init_state(pre, post))
         else:
             synapses.append(syn.init_state(v0[p.pre.array], v0[p.post.array]))
         plasticity.append({} if p.plasticity is None else p.plasticity.init(syn.weight))

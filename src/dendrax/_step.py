@@ -64,8 +64,10 @@ def _advance(
         scale = 1e-2 * prep.area[idx]  # mA/cm² × µm² → nA
         i_ion = i_ion.at[idx].add(scale * i)
         g_ion = g_ion.at[idx].add(scale * di)
-    for syn, p, st in zip(prep.synapses, net.synapses, state.synapses):
+    for syn, p, st, gr in zip(prep.synapses, net.synapses, state.synapses, prep.groups):
         # Synaptic currents are in nA already; linearised in v_post like channels.
+        if gr is not None:  # shared states, read per edge
+            st = {k: a[gr[1].index()] for k, a in st.items()}
         if p.is_event:
             post = p.targets.index()
             fn = lambda u, syn=syn, st=st: syn.current(st, u)  # noqa: E731
@@ -75,8 +77,12 @@ def _advance(
             fn = lambda u, syn=syn, st=st, v_pre=v_pre: syn.current(st, v_pre, u)  # noqa: E731
         u = v[post]
         i, di = jax.jvp(fn, (u,), (jnp.ones_like(u),))
-        i_ion = i_ion.at[post].add(i)
-        g_ion = g_ion.at[post].add(di)
+        if isinstance(post, slice):
+            i_ion = i_ion.at[post].add(i)
+            g_ion = g_ion.at[post].add(di)
+        else:  # one scatter of (current, conductance) pairs, not two
+            both = jnp.zeros((len(v), 2), v.dtype).at[post].add(jnp.stack([i, di], 1))
+            i_ion, g_ion = i_ion + both[:, 0], g_ion + both[:, 1]
     # NEURON's scheme: (C/(θ dt) + G + A) Δ = -A v - I + I_ext for the change Δ
     # over θ dt (A: the axial conductances, G = dI/dv), then v + Δ / θ. Solving
     # for Δ rather than for v + Δ keeps round-off relative to the change (it
@@ -113,14 +119,22 @@ def _advance(
         state.spikes, fired, state.step % state.spikes.shape[0], axis=0
     )
     synapses, plasticity = [], []
-    for syn, p, st, pst, plan, dense_w in zip(
+    for syn, p, st, pst, plan, dense_w, gr, shared in zip(
         prep.synapses,
         net.synapses,
         state.synapses,
         state.plasticity,
         plans,
         prep.dense,
+        prep.groups,
+        prep.shared,
     ):
+        if plan is None and gr is not None:  # once per group, at its first edge
+            first = gr[0].array
+            pre, post = v_new[p.pre.array[first]], v_new[p.post.array[first]]
+            synapses.append(shared.update_state(st, pre, post, dt))
+            plasticity.append(pst)
+            continue
         if plan is None:
             pre, post = v_new[p.pre.index()], v_new[p.post.index()]
             synapses.append(syn.update_state(st, pre, post, dt))

@@ -1,6 +1,7 @@
 """`AbstractSynapse`: the interface every synapse model implements."""
 
 import abc
+from typing import ClassVar
 
 import equinox as eqx
 from jaxtyping import Array, Float
@@ -26,7 +27,19 @@ class AbstractSynapse(eqx.Module):
 
     Units: voltages in mV, dt in ms, the current in nA (outward positive, so an
     excitatory synapse returns a negative current), conductances in µS.
+
+    **State de-duplication.** A synapse whose states depend only on the
+    presynaptic potential and some of its parameters declares those parameters
+    in `presynaptic` (e.g. `("k_minus", "v_th", "delta")`): its `init_state`
+    and `update_state` then must not read `v_post` or any other field. Edges
+    that share a presynaptic compartment and the tie groups of those parameters
+    (a scalar is one tie group for all edges) then share one state, advanced
+    once per step; `current` still runs per edge. States, `Record` and
+    gradients see one value per edge as before. `None` (the default): one state
+    per edge.
     """
+
+    presynaptic: ClassVar[tuple[str, ...] | None] = None
 
     @abc.abstractmethod
     def init_state(

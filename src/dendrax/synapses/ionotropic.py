@@ -18,8 +18,12 @@ class Ionotropic(AbstractSynapse):
     current is `gS * s * (v_post - e_syn)`.
 
     **Parameters:** `gS` (µS), `e_syn` (mV), `k_minus` (1/ms), `v_th` (mV),
-    `delta` (mV). **State:** `s` (starts at 0).
+    `delta` (mV). **State:** `s` (starts at 0), shared by the edges with one
+    presynaptic compartment and the same tie groups of `k_minus`, `v_th` and
+    `delta` (see `presynaptic`).
     """
+
+    presynaptic = ("k_minus", "v_th", "delta")  # `s` follows v_pre alone
 
     gS: SynapseValues = 1e-4
     e_syn: SynapseValues = 0.0
