@@ -202,3 +202,31 @@ def test_builders_do_not_mutate_input():
         assert jax.tree.structure(net) == jax.tree.structure(ref)
     assert net.groups.names() == []
     assert [m.name for m in net.mechanisms] == ["HH"]
+
+
+def test_repeated_cell_objects_build_the_same_network_as_distinct_ones():
+    # [cell] * n is laid out per distinct object with array operations; equal
+    # but distinct objects take one block each. Both must give the same network.
+    comp = dx.Compartment(length=10.0, radius=1.0)
+    a = dx.Cell(dx.Branch(comp, ncomp=3), parents=[-1, 0, 0, 1])
+    b = dx.read_swc("tests/data/morphologies/ca1_n120.swc", 2)
+    same = dx.Network([a, b, a, a, b])
+    copies = [
+        dx.Cell(dx.Branch(comp, ncomp=3), parents=[-1, 0, 0, 1]) for _ in range(3)
+    ]
+    distinct = dx.Network(
+        [
+            copies[0],
+            b,
+            copies[1],
+            copies[2],
+            dx.read_swc("tests/data/morphologies/ca1_n120.swc", 2),
+        ]
+    )
+    assert bool(eqx.tree_equal(same.nodes, distinct.nodes))
+    assert same.topology == distinct.topology and same.groups == distinct.groups
+    np.testing.assert_array_equal(same.xyz.array, distinct.xyz.array)
+    np.testing.assert_array_equal(
+        same.drawing.placement.array[:, 1:], distinct.drawing.placement.array[:, 1:]
+    )
+    assert len(same.drawing.outlines) == 2 and len(distinct.drawing.outlines) == 5

@@ -131,31 +131,43 @@ def _cell_tree(cell: Cell):
 
 
 def _topology(cells: Sequence[Cell]) -> Topology:
-    trees, plans = {}, {}
-    n_comp = sum(c.ncomp for c in cells)
-    for c in cells:  # each distinct cell object once: [cell] * n is cheap
-        if id(c) not in trees:
-            trees[id(c)] = _cell_tree(c)
-            plans[id(c)] = cell_plan(trees[id(c)][2])
-    n_total = n_comp + sum(trees[id(c)][1] for c in cells)
+    layout = _CellLayout(cells)
+    trees = [_cell_tree(c) for c in layout.distinct]
+    plans = [cell_plan(t[2]) for t in trees]
+    n_bp = np.array([t[1] for t in trees], np.int64)[layout.kind]
+    n_comp = int(layout.ncomp.sum())
+    n_total = n_comp + int(n_bp.sum())
+    comp_off = layout.offsets
+    bp_off = n_comp + np.cumsum(n_bp) - n_bp
     par, ha, hb = (np.full(n_total, -1) for _ in range(3))
-    comp_off, bp_off = 0, n_comp
-    globals_ = []
-    for cell in cells:
-        n, n_bp, c_par, c_ha, c_hb = trees[id(cell)]
+    for k, (n, _, c_par, c_ha, c_hb) in enumerate(trees):
+        cells_k = np.flatnonzero(layout.kind == k)
+        co, bo = comp_off[cells_k][:, None], bp_off[cells_k][:, None]
 
-        def to_global(local, n=n, comp_off=comp_off, bp_off=bp_off):
-            out = np.where(local < n, local + comp_off, local - n + bp_off)
+        def to_global(local, n=n, co=co, bo=bo):
+            out = np.where(local < n, local + co, local - n + bo)
             return np.where(local < 0, -1, out)
 
-        globals_.append(to_global)
-        ids = to_global(np.arange(n + n_bp))
-        par[ids] = to_global(c_par)
-        ha[ids] = np.where(c_ha < 0, -1, c_ha + 2 * comp_off)
-        hb[ids] = np.where(c_hb < 0, -1, c_hb + 2 * comp_off)
-        comp_off += n
-        bp_off += n_bp
-    plan = merge([plans[id(c)] for c in cells], globals_, n_total)
+        ids = to_global(np.arange(len(c_par))[None, :])
+        par[ids] = to_global(c_par[None, :])
+        ha[ids] = np.where(c_ha < 0, -1, c_ha + 2 * co)
+        hb[ids] = np.where(c_hb < 0, -1, c_hb + 2 * co)
+
+    def cell_global(c):
+        n = trees[layout.kind[c]][0]
+        co, bo = int(comp_off[c]), int(bp_off[c])
+
+        def to_global(local):
+            out = np.where(local < n, local + co, local - n + bo)
+            return np.where(local < 0, -1, out)
+
+        return to_global
+
+    plan = merge(
+        [plans[k] for k in layout.kind],
+        [cell_global(c) for c in range(len(cells))],
+        n_total,
+    )
     return Topology(
         n_comp=n_comp,
         n_total=n_total,
@@ -178,26 +190,27 @@ class Drawing(eqx.Module):
 
 def _drawing(cells: Sequence[Cell]) -> tuple[Drawing, Ix]:
     """The `Drawing` of the cells and every compartment's centre. The first cell
-    keeps its own coordinates; each further one sits right of the previous."""
-    shapes: dict[int, int] = {}
-    outlines, placement, centres = [], [], []
-    right = None
-    for cell in cells:
-        if id(cell) not in shapes:
-            shapes[id(cell)] = len(outlines)
-            outlines.append(outline(cell))
-        k = shapes[id(cell)]
-        o = outlines[k]
-        lo, hi = o.xyz[:, 0].min(), o.xyz[:, 0].max()
-        shift = 0.0 if right is None else right - lo
-        right = hi + shift + 0.2 * (hi - lo + 20.0)
-        placement.append([k, shift, 0.0, 0.0])
-        centres.append(o.centre + [shift, 0.0, 0.0])
+    keeps its own coordinates; each further one sits right of the previous, with
+    a gap of a fifth of its width plus 4 µm."""
+    layout = _CellLayout(cells)
+    outlines = [outline(c) for c in layout.distinct]
+    lo = np.array([o.xyz[:, 0].min() for o in outlines])[layout.kind]
+    hi = np.array([o.xyz[:, 0].max() for o in outlines])[layout.kind]
+    # Cell c ends at right[c] = right[c - 1] + its width and gap; it is shifted
+    # so that its left edge lies at right[c - 1].
+    step = (hi - lo) + 0.2 * (hi - lo + 20.0)
+    right = lo[0] + np.cumsum(step)
+    shift = np.concatenate([[0.0], right[:-1] - lo[1:]])
+    placement = np.column_stack(
+        [layout.kind, shift, np.zeros(len(cells)), np.zeros(len(cells))]
+    )
+    centres = layout.place([o.centre for o in outlines])
+    centres[:, 0] += np.repeat(shift, layout.ncomp)
     drawing = Drawing(
         tuple(Ix(np.column_stack([o.xyz, o.radius, o.comp])) for o in outlines),
-        Ix(np.array(placement)),
+        Ix(placement),
     )
-    return drawing, Ix(np.concatenate(centres))
+    return drawing, Ix(centres)
 
 
 class Groups(eqx.Module):
@@ -279,6 +292,63 @@ class Projection(eqx.Module):
         return np.searchsorted(self.targets.array, self.post.array)
 
 
+class _CellLayout:
+    """Which distinct cell object each cell is, and where its compartments
+    start; `place` lays per-object arrays out over all cells."""
+
+    def __init__(self, cells: Sequence[Cell]):
+        index: dict[int, int] = {}
+        self.distinct: list[Cell] = []
+        self.kind = np.empty(len(cells), np.int64)
+        for c, cell in enumerate(cells):
+            k = index.get(id(cell))
+            if k is None:
+                k = index[id(cell)] = len(self.distinct)
+                self.distinct.append(cell)
+            self.kind[c] = k
+        per_kind = np.array([c.ncomp for c in self.distinct], np.int64)
+        self.ncomp = per_kind[self.kind]
+        self.offsets = np.cumsum(self.ncomp) - self.ncomp
+
+    def place(self, per_kind: list[np.ndarray]) -> np.ndarray:
+        """Concatenate `per_kind[kind[c]]` over the cells c, without a loop over
+        cells (rows of 2-d arrays follow the compartments)."""
+        first = np.asarray(per_kind[0])
+        out = np.empty((int(self.ncomp.sum()), *first.shape[1:]), first.dtype)
+        for k, block in enumerate(per_kind):
+            starts = self.offsets[self.kind == k]
+            rows = (starts[:, None] + np.arange(len(block))[None, :]).ravel()
+            out[rows] = np.tile(
+                np.asarray(block), (len(starts),) + (1,) * (out.ndim - 1)
+            )
+        return out
+
+
+def _cell_block(cell: Cell) -> dict:
+    """One cell's per-compartment arrays, in local indices."""
+    starts = np.cumsum([0] + [b.ncomp for b in cell.branches])
+    comps = [comp for br in cell.branches for comp in br.comps]
+    return dict(
+        branch=np.repeat(np.arange(len(cell.branches)), np.diff(starts)),
+        comp=np.concatenate([np.arange(br.ncomp) for br in cell.branches]),
+        props={
+            k: np.array([float(getattr(c, k)) for c in comps])
+            for k in COMPARTMENT_PARAMS
+        },
+        profile=np.array([c.profile for c in comps], dtype=float),
+        groups=[
+            (
+                name,
+                np.concatenate(
+                    [np.arange(starts[b], starts[b + 1]) for b in brs]
+                    + [np.zeros(0, np.int64)]
+                ),
+            )
+            for name, brs in cell.groups
+        ],
+    )
+
+
 class Network(eqx.Module):
     """A network of cells: an immutable PyTree.
 
@@ -307,30 +377,28 @@ class Network(eqx.Module):
             raise TypeError(
                 "Network: cells must be a Cell or a non-empty list of Cells."
             )
-        cell_ix, branch_ix, comp_ix, profile = [], [], [], []
-        props = {k: [] for k in COMPARTMENT_PARAMS}
+        # Cells made of one object ([cell] * n) are processed once, then placed
+        # at their offsets with array operations: O(cells) Python work, not
+        # O(compartments).
+        layout = _CellLayout(cells)
+        blocks = [_cell_block(c) for c in layout.distinct]
+        place = layout.place
         groups: dict[str, list[np.ndarray]] = {}
-        offset = 0
-        for c, cell in enumerate(cells):
-            starts = np.cumsum([0] + [b.ncomp for b in cell.branches])
-            for b, br in enumerate(cell.branches):
-                cell_ix += [c] * br.ncomp
-                branch_ix += [b] * br.ncomp
-                comp_ix += list(range(br.ncomp))
-                for comp in br.comps:
-                    for k in COMPARTMENT_PARAMS:
-                        props[k].append(float(getattr(comp, k)))
-                    profile.append(comp.profile)
-            for name, branches in cell.groups:
-                idx = [np.arange(starts[b], starts[b + 1]) + offset for b in branches]
-                groups.setdefault(name, []).extend(idx)
-            offset += cell.ncomp
+        for k, block in enumerate(blocks):
+            for name, local in block["groups"]:
+                starts = layout.offsets[layout.kind == k]
+                groups.setdefault(name, []).append(
+                    (starts[:, None] + local[None, :]).ravel()
+                )
         self.nodes = Nodes(
-            cell=Ix(cell_ix),
-            branch=Ix(branch_ix),
-            comp=Ix(comp_ix),
-            **{k: untied(np.array(v)) for k, v in props.items()},
-            profile=Ix(np.array(profile, dtype=float)),
+            cell=Ix(np.repeat(np.arange(len(cells)), layout.ncomp)),
+            branch=Ix(place([b["branch"] for b in blocks])),
+            comp=Ix(place([b["comp"] for b in blocks])),
+            **{
+                k: untied(place([b["props"][k] for b in blocks]))
+                for k in COMPARTMENT_PARAMS
+            },
+            profile=Ix(place([b["profile"] for b in blocks])),
         )
         self.mechanisms = ()
         self.synapses = ()
