@@ -44,7 +44,7 @@ Each (simulator, case) is a fresh process; within a round the two simulators
 alternate (their order flips every round), and `--rounds` rounds give the
 medians, the spread (min-max) and the paired ratio dendrax / Jaxley per round.
 dendrax runs in this interpreter; Jaxley in its own virtual environment
-(`jaxley==0.14.0`, JAX_ENABLE_X64=1), created on first use under
+(`jaxley==0.14.0`, JAX_ENABLE_X64=1, or 0 with `--float32`), created on first use under
 $DENDRAX_PEER_ENVS (default ~/.cache/dendrax/peer-envs) unless `--jaxley-python`
 names one.
 
@@ -136,7 +136,8 @@ def gs_batch(k: int) -> np.ndarray:
 def dendrax_case(case: str, repeats: int, npz: Path, config: str) -> dict:
     import jax
 
-    jax.config.update("jax_enable_x64", True)
+    # --float32 sets DENDRAX_BENCH_FLOAT32=1 for both simulators.
+    jax.config.update("jax_enable_x64", os.environ.get("DENDRAX_BENCH_FLOAT32") != "1")
     import equinox as eqx
     import jax.numpy as jnp
 
@@ -409,6 +410,11 @@ def parse_args(argv=None):
     )
     p.add_argument("--json", default=None, help="write all measurements to this file")
     p.add_argument(
+        "--float32",
+        action="store_true",
+        help="both simulators in float32 (default float64: JAX_ENABLE_X64=1)",
+    )
+    p.add_argument(
         "--report",
         default=None,
         metavar="JSON",
@@ -460,12 +466,16 @@ def main(argv=None):
     jx_py = P.peer_python(
         "jaxley-0.14.0", JAXLEY_REQ, "import jaxley", args.jaxley_python
     )
-    jx_env = {"JAX_ENABLE_X64": "1"}
+    jx_env = {"JAX_ENABLE_X64": "0" if args.float32 else "1"}
+    if args.float32:
+        jx_env["DENDRAX_BENCH_FLOAT32"] = "1"
     tmp = Path(tempfile.mkdtemp(prefix=f"{Path(__file__).stem}_"))
     dx_commit = None
     if args.dendrax_rev:
         args.dendrax_src, dx_commit = P.export_revision(args.dendrax_rev, tmp / "rev")
     dx_env = P.dendrax_env(args.dendrax_src)
+    if args.float32:
+        dx_env["DENDRAX_BENCH_FLOAT32"] = "1"
     meta = {
         "script": "jaxley_peer.py",
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -477,6 +487,7 @@ def main(argv=None):
             "python": sys.version.split()[0],
         },
         "settings": {
+            "float32": args.float32,
             "rounds": args.rounds,
             "repeats": args.repeats,
             "dt": DT,
@@ -542,6 +553,7 @@ def main(argv=None):
 def report_from_json(args):
     data = json.loads(Path(args.report).read_text())
     args.rounds, args.repeats = data["settings"]["rounds"], data["settings"]["repeats"]
+    args.float32 = data["settings"].get("float32", False)
     print_report(args, data["cases"])
     return 0
 
@@ -555,7 +567,9 @@ def _first_ok(rs: list[dict], key: str):
 
 def print_report(args, results):
     print(
-        f"\n## dendrax vs Jaxley 0.14 — median (min–max) of {args.rounds} rounds, "
+        f"\n## dendrax vs Jaxley 0.14, "
+        f"{'float32' if getattr(args, 'float32', False) else 'float64'} — "
+        f"median (min–max) of {args.rounds} rounds, "
         f"each a fresh process; run = median of {args.repeats} calls after the first\n"
     )
     header = ["case", "sim", "comps", "synapses", *[COLUMN_NAMES[c] for c in COLUMNS]]
