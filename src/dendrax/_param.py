@@ -106,7 +106,7 @@ def tied(value: Float[ArrayLike, ""], n: int) -> Param:
         raise ValueError("tied(value, n): value must be a scalar.")
     return Param(
         free=_to_device(np.zeros(0)),
-        fixed=value.reshape(min(n, 1)) if n else _to_device(np.zeros(0)),
+        fixed=value.reshape(1) if n else _to_device(np.zeros(0)),
         ids=Ix(np.zeros(n, np.int64)),
     )
 

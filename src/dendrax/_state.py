@@ -70,12 +70,11 @@ def init_state(net: Network, dt: Number | None = None) -> State:
     ):
         if p.is_event:
             synapses.append(syn.init_state(v0[p.targets.array]))
-        elif gr is not None:  # one state per group (see `state_groups`)
-            first = gr[0].array
-            pre, post = v0[p.pre.array[first]], v0[p.post.array[first]]
-            synapses.append(shared.init_state(pre, post))
         else:
-            synapses.append(syn.init_state(v0[p.pre.array], v0[p.post.array]))
+            model, pre, post = syn, p.pre.array, p.post.array
+            if gr is not None:  # one state per group (see `state_groups`)
+                model, pre, post = shared, pre[gr[0].array], post[gr[0].array]
+            synapses.append(model.init_state(v0[pre], v0[post]))
         plasticity.append({} if p.plasticity is None else p.plasticity.init(syn.weight))
     return State(
         v=jnp.concatenate([v0, v_bp]),

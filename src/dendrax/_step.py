@@ -129,15 +129,12 @@ def _advance(
         prep.groups,
         prep.shared,
     ):
-        if plan is None and gr is not None:  # once per group, at its first edge
-            first = gr[0].array
-            pre, post = v_new[p.pre.array[first]], v_new[p.post.array[first]]
-            synapses.append(shared.update_state(st, pre, post, dt))
-            plasticity.append(pst)
-            continue
         if plan is None:
-            pre, post = v_new[p.pre.index()], v_new[p.post.index()]
-            synapses.append(syn.update_state(st, pre, post, dt))
+            model, pre, post = syn, p.pre.index(), p.post.index()
+            if gr is not None:  # shared states: once per group, at its first edge
+                first = gr[0].array
+                model, pre, post = shared, p.pre.array[first], p.post.array[first]
+            synapses.append(model.update_state(st, v_new[pre], v_new[post], dt))
             plasticity.append(pst)
             continue
         arrived = _arrivals(plan, buffer, state.step)
