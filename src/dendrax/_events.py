@@ -57,6 +57,7 @@ class _Plan(NamedTuple):
     per_pre: np.ndarray | None  # per pre_u: delay in steps, if uniform per cell
     dense: bool
     table: np.ndarray | None  # EventDriven: (len(pre_u), max out-degree) edges
+    table_target: np.ndarray | None  # EventDriven: the edges' targets, same shape
     max_spikes: int
 
 
@@ -113,7 +114,7 @@ def _plans(net: Network, dt: float | None) -> tuple[_Plan | None, ...]:
         d_u[row] = delay
         per_pre = d_u if np.array_equal(d_u[row], delay) else None
         dense = isinstance(p.delivery, Dense)
-        table = None
+        table = table_target = None
         if isinstance(p.delivery, Dense | EventDriven) and per_pre is None:
             raise ValueError(
                 f"projection {p.name!r}: {type(p.delivery).__name__} delivery needs "
@@ -129,17 +130,21 @@ def _plans(net: Network, dt: float | None) -> tuple[_Plan | None, ...]:
             start = np.concatenate([[0], np.cumsum(deg)])
             col = np.arange(len(row)) - start[row[by_row]]
             table[row[by_row], col] = by_row
+            # Padding slots point at the dummy target n_target (dropped).
+            table_target = np.append(p.target_index(), len(p.targets))[table]
+            table, table_target = table.astype(np.int32), table_target.astype(np.int32)
         plans.append(
-            _Plan(
+            _Plan(  # int32 indices: half the memory of these per-edge arrays
                 pre_u=pre_u,
-                row=row,
-                post_cell=post_cell,
-                target=p.target_index(),
+                row=row.astype(np.int32),
+                post_cell=post_cell.astype(np.int32),
+                target=p.target_index().astype(np.int32),
                 n_target=len(p.targets),
-                delay=delay,
+                delay=delay.astype(np.int32),
                 per_pre=per_pre,
                 dense=dense,
                 table=table,
+                table_target=table_target,
                 max_spikes=getattr(p.delivery, "max_spikes", 0),
             )
         )
@@ -150,9 +155,21 @@ def _buffer_length(plans) -> int:
     return 1 + max((int(p.delay.max(initial=0)) for p in plans if p), default=0)
 
 
-def _dense_weights(weight: Array, plan: _Plan) -> Array:
-    w = jnp.zeros((len(plan.pre_u), plan.n_target), weight.dtype)
-    return w.at[plan.row, plan.target].add(weight)
+def _delivery_weights(weight: Array, plan: _Plan) -> Array | None:
+    """Weights laid out for the delivery, once per run: the dense `(pre, target)`
+    matrix of `Dense`, the `(pre, out-degree)` table of `EventDriven` (0 in the
+    padding), else None (`Segment` uses the edge weights as they are)."""
+    if plan.dense:
+        w = jnp.zeros((len(plan.pre_u), plan.n_target), weight.dtype)
+        return w.at[plan.row, plan.target].add(weight)
+    if plan.table is not None:
+        # One table of (weight, target) pairs, the target's bits stored in a float
+        # of the weight's width: one gather per step fetches both.
+        w = jnp.append(weight, jnp.zeros((1,), weight.dtype))[plan.table]
+        int_type = jnp.int64 if w.dtype == jnp.float64 else jnp.int32
+        t = jnp.asarray(plan.table_target.astype(int_type))
+        return jnp.stack([w, jax.lax.bitcast_convert_type(t, w.dtype)], axis=-1)
+    return None
 
 
 def _arrivals(plan: _Plan, spikes: Array, step: Array) -> Array:
@@ -171,28 +188,53 @@ def _arrivals(plan: _Plan, spikes: Array, step: Array) -> Array:
     return spikes[(step - d) % n_slot, cells]
 
 
-def _deliver(plan: _Plan, weight, dense_w, arrived) -> Array:
-    """Summed weight of the arriving spikes at each target."""
+def _compact(x: Array, k: int) -> tuple[Array, Array]:
+    """The `k` largest entries of `x >= 0` and their positions, as `top_k`: every
+    nonzero entry is among them if there are at most `k`.
 
-    def segment(arrived):
+    `top_k` costs about the same per element whatever `k`, so a long `x` is
+    first cut into blocks: the `min(k, blocks)` blocks with the largest sums
+    hold at least `min(k, nonzeros)` nonzero entries, and a second `top_k` over
+    their entries picks the `k`. Two short passes instead of one over `x`."""
+    n = x.shape[0]
+    size = 1 << max(0, round(np.log2(max(n / k, 1.0)) / 2))  # ~ sqrt(n / k)
+    if size < 4:
+        a, who = jax.lax.top_k(x, k)
+        return a, who
+    m = -(-n // size)
+    blocks = jnp.pad(x, (0, m * size - n)).reshape(m, size)
+    _, b = jax.lax.top_k(blocks.sum(axis=1), min(k, m))
+    a, j = jax.lax.top_k(blocks[b].reshape(-1), k)
+    who = b[j // size] * size + j % size
+    return a, jnp.minimum(who, n - 1)  # padding picks carry a = 0
+
+
+def _deliver(plan: _Plan, weight, layout, arrived) -> Array:
+    """Summed weight of the arriving spikes at each target."""
+    if plan.dense:
+        return arrived @ layout
+    if plan.table is None:
         per_edge = arrived[plan.row] if plan.per_pre is not None else arrived
         return jax.ops.segment_sum(weight * per_edge, plan.target, plan.n_target)
-
-    if plan.dense:
-        return arrived @ dense_w
-    if plan.table is None:
-        return segment(arrived)
+    # EventDriven: only the table rows of the cells that spiked (spikes are 1,
+    # the rest 0). A step with c spikes takes the smallest of the passes sized
+    # k, k/2, k/4, ... (at least 8) that holds them; one with more than k, a
+    # pass over the whole table.
     k = min(plan.max_spikes, len(plan.pre_u))
-    table = plan.table
+    sizes = [k >> s for s in range(32) if (k >> s) >= 8 or s == 0][::-1]
+    zeros = jnp.zeros(plan.n_target + 1, layout.dtype)  # + the padding's slot
+    int_type = jnp.int64 if layout.dtype == jnp.float64 else jnp.int32
 
-    def event_driven(arrived):
-        # The k largest arrivals hold every spike (spikes are 1, the rest 0);
-        # top_k is cheaper than nonzero on CPU. Non-spiking picks add 0.
-        a, who = jax.lax.top_k(arrived, k)
-        edges = jnp.asarray(table)[who]
-        w = jnp.append(weight, 0.0)[edges] * a[:, None]
-        t = jnp.asarray(np.append(plan.target, plan.n_target))[edges]
-        return jnp.zeros(plan.n_target + 1, w.dtype).at[t].add(w)[:-1]
+    def add(rows, a):
+        target = jax.lax.bitcast_convert_type(rows[..., 1], int_type)
+        return zeros.at[target].add(rows[..., 0] * a[:, None])
 
-    many = jnp.count_nonzero(arrived) > k
-    return jax.lax.cond(many, segment, event_driven, arrived)
+    def some(x, size):
+        a, who = _compact(x, size)
+        return add(layout[who], a)
+
+    branches = [lambda x, size=size: some(x, size) for size in sizes]
+    branches.append(lambda x: add(layout, x))
+    count = jnp.count_nonzero(arrived)
+    which = sum((count > size).astype(jnp.int32) for size in sizes)
+    return jax.lax.switch(which, branches, arrived)[:-1]

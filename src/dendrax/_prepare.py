@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
-from ._events import _dense_weights
+from ._events import _delivery_weights
 from ._network import Network, Projection, Topology, cable_geometry
 from ._param import is_param
 from ._static import Ix
@@ -30,7 +30,7 @@ class _Prepared(NamedTuple):
     diag: Array  # µS, sum of axial conductances at each solver node
     channels: tuple[AbstractChannel, ...]  # fields are per-element arrays
     synapses: tuple[AbstractSynapse | AbstractEventSynapse, ...]
-    dense: tuple[Array | None, ...]  # per projection: (pre, target) weights
+    layouts: tuple[Array | None, ...]  # per projection: weights laid out to deliver
     # Per projection: its shared-state groups (see `state_groups`) or None, and
     # the synapse with its fields gathered at each group's first edge.
     groups: tuple[tuple[Ix, Ix] | None, ...]
@@ -57,8 +57,8 @@ def _prepare(net: Network, plans: tuple | None = None) -> _Prepared:
 
     channels = tuple(gather(m.channel) for m in net.mechanisms)
     synapses = tuple(gather(p.synapse) for p in net.synapses)
-    dense = tuple(
-        _dense_weights(syn.weight, plan) if plan is not None and plan.dense else None
+    layouts = tuple(
+        _delivery_weights(syn.weight, plan) if plan is not None else None
         for syn, plan in zip(synapses, plans or (None,) * len(synapses))
     )
     groups = tuple(state_groups(p) for p in net.synapses)
@@ -66,7 +66,7 @@ def _prepare(net: Network, plans: tuple | None = None) -> _Prepared:
         None if gr is None else jax.tree.map(lambda a, i=gr[0].array: a[i], syn)
         for syn, gr in zip(synapses, groups)
     )
-    return _Prepared(cap, area, g, diag, channels, synapses, dense, groups, shared)
+    return _Prepared(cap, area, g, diag, channels, synapses, layouts, groups, shared)
 
 
 def state_groups(p: Projection) -> tuple[Ix, Ix] | None:

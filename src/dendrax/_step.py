@@ -119,13 +119,13 @@ def _advance(
         state.spikes, fired, state.step % state.spikes.shape[0], axis=0
     )
     synapses, plasticity = [], []
-    for syn, p, st, pst, plan, dense_w, gr, shared in zip(
+    for syn, p, st, pst, plan, layout, gr, shared in zip(
         prep.synapses,
         net.synapses,
         state.synapses,
         state.plasticity,
         plans,
-        prep.dense,
+        prep.layouts,
         prep.groups,
         prep.shared,
     ):
@@ -147,7 +147,7 @@ def _advance(
                 pst, weight, arrived, fired[plan.post_cell], dt
             )
         synapses.append(
-            syn.update_state(st, _deliver(plan, weight, dense_w, arrived), dt)
+            syn.update_state(st, _deliver(plan, weight, layout, arrived), dt)
         )
         plasticity.append(pst)
     new = State(

@@ -29,17 +29,21 @@ class EventDriven(AbstractDelivery):
     the number of spikes times the largest out-degree. The fastest choice for
     sparse activity in large networks.
 
-    A step in which more than `max_spikes` presynaptic spikes arrive falls back
-    to the `Segment` sum, so no spike is ever dropped (under `jax.vmap` this
-    choice becomes a select, so both paths run). Gradients flow only
-    through spikes that occurred (the surrogate gradient of cells that did not
-    spike is dropped); train with `Segment` or `Dense`. Needs each
-    presynaptic cell's edges to share one delay; no plasticity.
+    The edges are laid out once per run as a `(presynaptic cell, out-degree)`
+    table of (weight, target) pairs. Each step finds the cells that spiked and
+    adds their rows into the targets, padded to the smallest of `max_spikes`,
+    `max_spikes / 2`, `max_spikes / 4`, ... (at least 8) that holds the step's
+    spikes. A step with more than `max_spikes` spikes adds the whole table, as
+    `Segment` would: no spike is ever dropped. Under `jax.vmap` the choice
+    becomes a select, so every size runs. Gradients flow only through spikes
+    that occurred (the surrogate gradient of cells that did not spike is
+    dropped); train with `Segment` or `Dense`. Needs each presynaptic cell's
+    edges to share one delay; no plasticity.
 
     **Arguments:**
 
-    - `max_spikes`: how many presynaptic spikes one step handles on the fast
-      path.
+    - `max_spikes`: the most presynaptic spikes one step handles without adding
+      the whole table; a few times the mean number per step.
     """
 
     max_spikes: int = 64
