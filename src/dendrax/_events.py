@@ -56,8 +56,27 @@ class _Plan(NamedTuple):
     delay: np.ndarray  # per edge, in steps
     per_pre: np.ndarray | None  # per pre_u: delay in steps, if uniform per cell
     dense: bool
-    table: np.ndarray | None  # EventDriven: (len(pre_u), max out-degree) edges
-    table_target: np.ndarray | None  # EventDriven: the edges' targets, same shape
+    max_spikes: int
+    group: _EventGroup | None = None  # EventDriven: the group it is delivered in
+
+
+class _EventGroup(NamedTuple):
+    """`EventDriven` projections delivered together in one pass per step: those
+    whose edges all have one delay share a group, a projection with delays that
+    vary between its presynaptic cells is a group of its own.
+
+    Row r of the tables lists the edges, in every member, of presynaptic cell
+    `cells[r]`, padded to the longest row with a dummy edge (weight 0) into a
+    dummy target. Edges are numbered across the members in order (`edge_start`),
+    targets too (`target_start`), the dummies last."""
+
+    members: tuple[int, ...]  # projection indices, ascending
+    cells: np.ndarray  # presynaptic cells of any member (unique, sorted)
+    delay: np.ndarray  # per cell, in steps
+    edges: np.ndarray  # (len(cells), max out-degree) edge numbers
+    targets: np.ndarray  # the same slots' target numbers
+    edge_start: tuple[int, ...]  # per member, and the total
+    target_start: tuple[int, ...]  # per member, and the total
     max_spikes: int
 
 
@@ -114,25 +133,12 @@ def _plans(net: Network, dt: float | None) -> tuple[_Plan | None, ...]:
         d_u[row] = delay
         per_pre = d_u if np.array_equal(d_u[row], delay) else None
         dense = isinstance(p.delivery, Dense)
-        table = table_target = None
         if isinstance(p.delivery, Dense | EventDriven) and per_pre is None:
             raise ValueError(
                 f"projection {p.name!r}: {type(p.delivery).__name__} delivery needs "
                 "the edges of each presynaptic cell to share one delay; use "
                 "dx.conn.Segment() for per-edge delays."
             )
-        if isinstance(p.delivery, EventDriven):
-            # Row r lists the edges of presynaptic cell r, padded with the dummy
-            # edge len(p) (weight 0).
-            deg = np.bincount(row, minlength=len(pre_u))
-            table = np.full((len(pre_u), max(int(deg.max(initial=0)), 1)), len(p))
-            by_row = np.argsort(row, kind="stable")
-            start = np.concatenate([[0], np.cumsum(deg)])
-            col = np.arange(len(row)) - start[row[by_row]]
-            table[row[by_row], col] = by_row
-            # Padding slots point at the dummy target n_target (dropped).
-            table_target = np.append(p.target_index(), len(p.targets))[table]
-            table, table_target = table.astype(np.int32), table_target.astype(np.int32)
         plans.append(
             _Plan(  # int32 indices: half the memory of these per-edge arrays
                 pre_u=pre_u,
@@ -143,43 +149,104 @@ def _plans(net: Network, dt: float | None) -> tuple[_Plan | None, ...]:
                 delay=delay.astype(np.int32),
                 per_pre=per_pre,
                 dense=dense,
-                table=table,
-                table_target=table_target,
                 max_spikes=getattr(p.delivery, "max_spikes", 0),
             )
         )
+    return _grouped(plans, [isinstance(p.delivery, EventDriven) for p in net.synapses])
+
+
+def _grouped(plans: list, event: list[bool]) -> tuple[_Plan | None, ...]:
+    """`plans` with the `EventDriven` ones given their `_EventGroup`."""
+    keys: dict = {}
+    for i, plan in enumerate(plans):
+        if plan is not None and event[i]:
+            d = plan.per_pre
+            key = int(d[0]) if d.size and np.all(d == d[0]) else ("own", i)
+            keys.setdefault(key, []).append(i)
+    for members in keys.values():
+        group = _event_group(members, [plans[i] for i in members])
+        for i in members:
+            plans[i] = plans[i]._replace(group=group)
     return tuple(plans)
+
+
+def _event_group(members: list[int], plans: list[_Plan]) -> _EventGroup:
+    cells = np.unique(np.concatenate([pl.pre_u for pl in plans]))
+    n_edges = [len(pl.row) for pl in plans]
+    edge_start = np.concatenate([[0], np.cumsum(n_edges)])
+    target_start = np.concatenate([[0], np.cumsum([pl.n_target for pl in plans])])
+    # Every edge of every member: its row (presynaptic cell), number, target.
+    row = np.concatenate(
+        [np.searchsorted(cells, pl.pre_u)[pl.row] for pl in plans]
+    ).astype(np.int64)
+    target = np.concatenate(
+        [pl.target + t0 for pl, t0 in zip(plans, target_start)]
+    ).astype(np.int64)
+    deg = np.bincount(row, minlength=len(cells))
+    width = max(int(deg.max(initial=0)), 1)
+    by_row = np.argsort(row, kind="stable")
+    col = np.arange(len(row)) - np.concatenate([[0], np.cumsum(deg)])[row[by_row]]
+    edges = np.full((len(cells), width), edge_start[-1], np.int32)
+    edges[row[by_row], col] = by_row
+    targets = np.full((len(cells), width), target_start[-1], np.int32)
+    targets[row[by_row], col] = target[by_row]
+    delay = np.zeros(len(cells), np.int64)
+    for pl in plans:
+        delay[np.searchsorted(cells, pl.pre_u)] = pl.per_pre
+    return _EventGroup(
+        members=tuple(members),
+        cells=cells,
+        delay=delay,
+        edges=edges,
+        targets=targets,
+        edge_start=tuple(int(x) for x in edge_start),
+        target_start=tuple(int(x) for x in target_start),
+        max_spikes=min(sum(pl.max_spikes for pl in plans), len(cells)),
+    )
 
 
 def _buffer_length(plans) -> int:
     return 1 + max((int(p.delay.max(initial=0)) for p in plans if p), default=0)
 
 
-def _delivery_weights(weight: Array, plan: _Plan) -> Array | None:
-    """Weights laid out for the delivery, once per run: the dense `(pre, target)`
-    matrix of `Dense`, the `(pre, out-degree)` table of `EventDriven` (0 in the
-    padding), else None (`Segment` uses the edge weights as they are)."""
-    if plan.dense:
-        w = jnp.zeros((len(plan.pre_u), plan.n_target), weight.dtype)
-        return w.at[plan.row, plan.target].add(weight)
-    if plan.table is not None:
-        # One table of (weight, target) pairs, the target's bits stored in a float
-        # of the weight's width: one gather per step fetches both.
-        w = jnp.append(weight, jnp.zeros((1,), weight.dtype))[plan.table]
-        int_type = jnp.int64 if w.dtype == jnp.float64 else jnp.int32
-        t = jnp.asarray(plan.table_target.astype(int_type))
-        return jnp.stack([w, jax.lax.bitcast_convert_type(t, w.dtype)], axis=-1)
-    return None
+def _delivery_weights(
+    plans: tuple[_Plan | None, ...], weights: list[Array | None]
+) -> tuple[Array | None, ...]:
+    """Per projection, its weights laid out for delivery, once per run: the dense
+    `(pre, target)` matrix of `Dense`; for an `EventDriven` group, at its first
+    member, the `(cell, out-degree, 2)` table of (weight, target) pairs, the
+    target's bits in a float of the weight's width, so that one gather per step
+    fetches both (0 into the dummy target in the padding); else None."""
+    out: list[Array | None] = [None] * len(plans)
+    for i, plan in enumerate(plans):
+        if plan is None:
+            continue
+        if plan.dense:
+            w = jnp.zeros((len(plan.pre_u), plan.n_target), weights[i].dtype)
+            out[i] = w.at[plan.row, plan.target].add(weights[i])
+        elif plan.group is not None and plan.group.members[0] == i:
+            g = plan.group
+            parts = [
+                jnp.broadcast_to(weights[m], (len(plans[m].row),)) for m in g.members
+            ]
+            w = jnp.concatenate([*parts, jnp.zeros((1,), parts[0].dtype)])[g.edges]
+            int_type = jnp.int64 if w.dtype == jnp.float64 else jnp.int32
+            t = jnp.asarray(g.targets.astype(int_type))
+            out[i] = jnp.stack([w, jax.lax.bitcast_convert_type(t, w.dtype)], axis=-1)
+    return tuple(out)
 
 
 def _arrivals(plan: _Plan, spikes: Array, step: Array) -> Array:
     """Spikes arriving now: per presynaptic cell if delays are uniform per cell,
     else per edge."""
-    n_slot = spikes.shape[0]
     if plan.per_pre is not None:
-        d, cells = plan.per_pre, plan.pre_u
-    else:
-        d, cells = plan.delay, plan.pre_u[plan.row]
+        return _arriving(spikes, step, plan.per_pre, plan.pre_u)
+    return _arriving(spikes, step, plan.delay, plan.pre_u[plan.row])
+
+
+def _arriving(spikes: Array, step: Array, d: np.ndarray, cells: np.ndarray) -> Array:
+    """Spikes of `cells` sent `d` steps ago (ring buffer `spikes`)."""
+    n_slot = spikes.shape[0]
     if d.size and np.all(d == d[0]):
         row = jax.lax.dynamic_index_in_dim(
             spikes, (step - int(d[0])) % n_slot, keepdims=False
@@ -210,19 +277,25 @@ def _compact(x: Array, k: int) -> tuple[Array, Array]:
 
 
 def _deliver(plan: _Plan, weight, layout, arrived) -> Array:
-    """Summed weight of the arriving spikes at each target."""
+    """Summed weight of the arriving spikes at each target (`Dense`, `Segment`)."""
     if plan.dense:
         return arrived @ layout
-    if plan.table is None:
-        per_edge = arrived[plan.row] if plan.per_pre is not None else arrived
-        return jax.ops.segment_sum(weight * per_edge, plan.target, plan.n_target)
-    # EventDriven: only the table rows of the cells that spiked (spikes are 1,
-    # the rest 0). A step with c spikes takes the smallest of the passes sized
-    # k, k/2, k/4, ... (at least 8) that holds them; one with more than k, a
-    # pass over the whole table.
-    k = min(plan.max_spikes, len(plan.pre_u))
+    per_edge = arrived[plan.row] if plan.per_pre is not None else arrived
+    return jax.ops.segment_sum(weight * per_edge, plan.target, plan.n_target)
+
+
+def _deliver_group(group: _EventGroup, layout: Array, spikes, step) -> list[Array]:
+    """Per member of an `EventDriven` group, the summed weight of the arriving
+    spikes at each of its targets.
+
+    Only the table rows of the cells that spiked are visited (spikes are 1, the
+    rest 0). A step with c spikes takes the smallest of the passes sized k,
+    k/2, k/4, ... (at least 8) that holds them; one with more than k, a pass over
+    the whole table. One gather of rows and one scatter-add serve every member."""
+    arrived = _arriving(spikes, step, group.delay, group.cells)
+    k = group.max_spikes
     sizes = [k >> s for s in range(32) if (k >> s) >= 8 or s == 0][::-1]
-    zeros = jnp.zeros(plan.n_target + 1, layout.dtype)  # + the padding's slot
+    zeros = jnp.zeros(group.target_start[-1] + 1, layout.dtype)  # + the dummy
     int_type = jnp.int64 if layout.dtype == jnp.float64 else jnp.int32
 
     def add(rows, a):
@@ -237,4 +310,6 @@ def _deliver(plan: _Plan, weight, layout, arrived) -> Array:
     branches.append(lambda x: add(layout, x))
     count = jnp.count_nonzero(arrived)
     which = sum((count > size).astype(jnp.int32) for size in sizes)
-    return jax.lax.switch(which, branches, arrived)[:-1]
+    total = jax.lax.switch(which, branches, arrived)
+    t = group.target_start
+    return [total[t[j] : t[j + 1]] for j in range(len(group.members))]

@@ -57,9 +57,9 @@ def _prepare(net: Network, plans: tuple | None = None) -> _Prepared:
 
     channels = tuple(gather(m.channel) for m in net.mechanisms)
     synapses = tuple(gather(p.synapse) for p in net.synapses)
-    layouts = tuple(
-        _delivery_weights(syn.weight, plan) if plan is not None else None
-        for syn, plan in zip(synapses, plans or (None,) * len(synapses))
+    layouts = _delivery_weights(
+        plans or (None,) * len(synapses),
+        [getattr(syn, "weight", None) for syn in synapses],
     )
     groups = tuple(state_groups(p) for p in net.synapses)
     shared = tuple(

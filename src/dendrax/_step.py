@@ -17,7 +17,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._custom_types import Number
-from ._events import _arrivals, _deliver, _Plan, _plans, _sources
+from ._events import _arrivals, _deliver, _deliver_group, _Plan, _plans, _sources
 from ._network import Network
 from ._prepare import _prepare, _Prepared
 from ._solver import AbstractSolver, ImplicitEuler, tree_solve
@@ -119,15 +119,18 @@ def _advance(
         state.spikes, fired, state.step % state.spikes.shape[0], axis=0
     )
     synapses, plasticity = [], []
-    for syn, p, st, pst, plan, layout, gr, shared in zip(
-        prep.synapses,
-        net.synapses,
-        state.synapses,
-        state.plasticity,
-        plans,
-        prep.layouts,
-        prep.groups,
-        prep.shared,
+    delivered: dict[int, Array] = {}  # EventDriven: per projection, by group
+    for i, (syn, p, st, pst, plan, layout, gr, shared) in enumerate(
+        zip(
+            prep.synapses,
+            net.synapses,
+            state.synapses,
+            state.plasticity,
+            plans,
+            prep.layouts,
+            prep.groups,
+            prep.shared,
+        )
     ):
         if plan is None:
             model, pre, post = syn, p.pre.index(), p.post.index()
@@ -135,6 +138,14 @@ def _advance(
                 first = gr[0].array
                 model, pre, post = shared, p.pre.array[first], p.post.array[first]
             synapses.append(model.update_state(st, v_new[pre], v_new[post], dt))
+            plasticity.append(pst)
+            continue
+        if plan.group is not None:  # EventDriven: no plasticity
+            g = plan.group
+            if g.members[0] == i:  # the group's first member delivers for all
+                parts = _deliver_group(g, layout, buffer, state.step)
+                delivered.update(zip(g.members, parts))
+            synapses.append(syn.update_state(st, delivered[i], dt))
             plasticity.append(pst)
             continue
         arrived = _arrivals(plan, buffer, state.step)

@@ -34,11 +34,13 @@ class EventDriven(AbstractDelivery):
     adds their rows into the targets, padded to the smallest of `max_spikes`,
     `max_spikes / 2`, `max_spikes / 4`, ... (at least 8) that holds the step's
     spikes. A step with more than `max_spikes` spikes adds the whole table, as
-    `Segment` would: no spike is ever dropped. Under `jax.vmap` the choice
-    becomes a select, so every size runs. Gradients flow only through spikes
-    that occurred (the surrogate gradient of cells that did not spike is
-    dropped); train with `Segment` or `Dense`. Needs each presynaptic cell's
-    edges to share one delay; no plasticity.
+    `Segment` would: no spike is ever dropped. All `EventDriven` projections
+    whose edges share one delay (e.g. an excitatory and an inhibitory one) are
+    delivered together, in one table, with the sum of their `max_spikes`.
+    Under `jax.vmap` the choice becomes a select, so every size runs.
+    Gradients flow only through spikes that occurred (the surrogate gradient of
+    cells that did not spike is dropped); train with `Segment` or `Dense`.
+    Needs each presynaptic cell's edges to share one delay; no plasticity.
 
     **Arguments:**
 
