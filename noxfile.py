@@ -53,25 +53,54 @@ def examples(session):
 
 # Run by the peer sessions below, not by the loop over benchmarks/*.py.
 PEER_SCRIPTS = ("jaxley_peer.py", "arbor_peer.py", "plot_peers.py")
+# Run in order by `bench`, each given the JSON files of the ones before.
+NETWORK_SCRIPTS = ("coba.py", "scaling.py", "limits.py")
 # The scripts that take `nox -s bench -- ...`'s arguments.
 POSARG_SCRIPTS = ("hh_network.py", "coba.py")
 
 
 @nox.session
 def bench(session):
-    """Every benchmark: NEURON, Brian2/BrainPy, then Jaxley and Arbor.
+    """Every benchmark: NEURON, builds, COBA against BrainPy and Brian2, the
+    scaling plot, Jaxley and Arbor, then the fractions of the physical limit.
 
     Arguments after -- go to the NEURON and COBA scripts; the peer comparisons
     run with their defaults (use `nox -s bench_peers -- ...` to pass them options).
+    The JSON files and pictures go to the session's tmp folder.
     """
     session.install("-e", ".[neuron,plots]")
+    skip = PEER_SCRIPTS + NETWORK_SCRIPTS
     for path in sorted(glob.glob("benchmarks/*.py")):
         name = os.path.basename(path)
-        if name.startswith("_") or name in PEER_SCRIPTS:
+        if name.startswith("_") or name in skip:
             continue
         args = session.posargs if name in POSARG_SCRIPTS else []
         session.run("python", path, *args)
-    _peer_benchmarks(session, [])
+    out = session.create_tmp()
+    env = {"DENDRAX_PEER_ENVS": str(session.cache_dir / "peer-envs")}
+    coba = os.path.join(out, "coba.json")
+    session.run(
+        "python", "benchmarks/coba.py", "--json", coba, *session.posargs, env=env
+    )
+    session.run(
+        "python",
+        "benchmarks/scaling.py",
+        "--json",
+        os.path.join(out, "scaling.json"),
+        "--coba",
+        coba,
+        "--plot",
+        os.path.join(out, "scaling.png"),
+    )
+    files = _peer_benchmarks(session, [])
+    session.run(
+        "python",
+        "benchmarks/limits.py",
+        "--coba",
+        coba,
+        "--jaxley",
+        files["jaxley_peer.py"],
+    )
 
 
 @nox.session
@@ -103,6 +132,7 @@ def _peer_benchmarks(session, args):
         "--out",
         os.path.join(out, "benchmarks_peers.png"),
     )
+    return files
 
 
 @nox.session
