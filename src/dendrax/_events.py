@@ -12,6 +12,7 @@ import numpy as np
 from jaxtyping import Array
 
 from ._network import Network, Projection
+from ._sharding import vary, varying_axes
 from ._static import Ix
 from .channels.base import AbstractSpiking
 from .conn.delivery import Dense, EventDriven
@@ -49,7 +50,7 @@ class _Plan(NamedTuple):
     """Static index arrays for one event projection."""
 
     pre_u: np.ndarray  # presynaptic cells (unique, sorted)
-    row: np.ndarray  # per edge: its presynaptic cell's position in pre_u
+    row: np.ndarray | None  # per edge: its presynaptic cell's position in pre_u
     post_cell: np.ndarray  # per edge: postsynaptic cell
     target: np.ndarray  # per edge: position of its postsynaptic node in targets
     n_target: int
@@ -226,12 +227,11 @@ def _delivery_weights(
             out[i] = w.at[plan.row, plan.target].add(weights[i])
         elif plan.group is not None and plan.group.members[0] == i:
             g = plan.group
-            parts = [
-                jnp.broadcast_to(weights[m], (len(plans[m].row),)) for m in g.members
-            ]
+            n = np.diff(g.edge_start)
+            parts = [jnp.broadcast_to(weights[m], (k,)) for m, k in zip(g.members, n)]
             w = jnp.concatenate([*parts, jnp.zeros((1,), parts[0].dtype)])[g.edges]
             int_type = jnp.int64 if w.dtype == jnp.float64 else jnp.int32
-            t = jnp.asarray(g.targets.astype(int_type))
+            t = jnp.asarray(g.targets).astype(int_type)
             out[i] = jnp.stack([w, jax.lax.bitcast_convert_type(t, w.dtype)], axis=-1)
     return tuple(out)
 
@@ -241,39 +241,54 @@ def _arrivals(plan: _Plan, spikes: Array, step: Array) -> Array:
     else per edge."""
     if plan.per_pre is not None:
         return _arriving(spikes, step, plan.per_pre, plan.pre_u)
-    return _arriving(spikes, step, plan.delay, plan.pre_u[plan.row])
+    cells = plan.pre_u if plan.row is None else plan.pre_u[plan.row]
+    return _arriving(spikes, step, plan.delay, cells)
 
 
 def _arriving(spikes: Array, step: Array, d: np.ndarray, cells: np.ndarray) -> Array:
-    """Spikes of `cells` sent `d` steps ago (ring buffer `spikes`)."""
+    """Spikes of `cells` sent `d` steps ago (ring buffer `spikes`); `d` and
+    `cells` are NumPy arrays, or traced ones on one device of a mesh."""
     n_slot = spikes.shape[0]
-    if d.size and np.all(d == d[0]):
+    if isinstance(d, np.ndarray) and d.size and np.all(d == d[0]):
         row = jax.lax.dynamic_index_in_dim(
             spikes, (step - int(d[0])) % n_slot, keepdims=False
         )
-        return row[Ix(cells).index()]
+        return row[Ix(cells).index() if isinstance(cells, np.ndarray) else cells]
     return spikes[(step - d) % n_slot, cells]
 
 
 def _compact(x: Array, k: int) -> tuple[Array, Array]:
-    """The `k` largest entries of `x >= 0` and their positions, as `top_k`: every
-    nonzero entry is among them if there are at most `k`.
+    """Up to `k` nonzero entries of `x >= 0` and their positions (zero entries
+    fill the rest): every nonzero entry is among them if there are at most `k`.
 
-    `top_k` costs about the same per element whatever `k`, so a long `x` is
-    first cut into blocks: the `min(k, blocks)` blocks with the largest sums
-    hold at least `min(k, nonzeros)` nonzero entries, and a second `top_k` over
-    their entries picks the `k`. Two short passes instead of one over `x`."""
+    A prefix sum numbers the nonzero entries and a scatter puts the first `k`
+    in place, O(len(x)) without a sort. A long `x` is first cut into blocks of
+    about √(n/k): the first `min(k, blocks)` blocks with a nonzero sum hold at
+    least `min(k, nonzeros)` nonzero entries, and a second pass over their
+    entries picks the `k`. Two short passes instead of one over `x`. (No
+    `top_k`: XLA's partitioner gathers its operand across devices when a
+    sweep's batch is sharded; a prefix sum and a scatter partition.)"""
     n = x.shape[0]
     size = 1 << max(0, round(np.log2(max(n / k, 1.0)) / 2))  # ~ sqrt(n / k)
     if size < 4:
-        a, who = jax.lax.top_k(x, k)
-        return a, who
+        return _first(x, k, 0)
     m = -(-n // size)
-    blocks = jnp.pad(x, (0, m * size - n)).reshape(m, size)
-    _, b = jax.lax.top_k(blocks.sum(axis=1), min(k, m))
-    a, j = jax.lax.top_k(blocks[b].reshape(-1), k)
+    # One block of zeros more: the second pass reads it for empty first slots.
+    blocks = jnp.pad(x, (0, (m + 1) * size - n)).reshape(m + 1, size)
+    _, b = _first(blocks[:m].sum(axis=1), min(k, m), m)
+    a, j = _first(blocks[b].reshape(-1), k, 0)
     who = b[j // size] * size + j % size
     return a, jnp.minimum(who, n - 1)  # padding picks carry a = 0
+
+
+def _first(y: Array, k: int, fill: int) -> tuple[Array, Array]:
+    """The first `k` nonzero entries of `y >= 0` and their positions, then
+    zeros at position `fill`."""
+    nz = y > 0
+    slot = jnp.where(nz, jnp.cumsum(nz, dtype=jnp.int32) - 1, k)
+    every = jnp.arange(y.shape[0], dtype=jnp.int32)
+    who = jnp.full((k,), fill, jnp.int32).at[slot].set(every, mode="drop")
+    return jnp.zeros((k,), y.dtype).at[slot].set(y, mode="drop"), who
 
 
 def _deliver(plan: _Plan, weight, layout, arrived) -> Array:
@@ -291,25 +306,48 @@ def _deliver_group(group: _EventGroup, layout: Array, spikes, step) -> list[Arra
     Only the table rows of the cells that spiked are visited (spikes are 1, the
     rest 0). A step with c spikes takes the smallest of the passes sized k,
     k/2, k/4, ... (at least 8) that holds them; one with more than k, a pass over
-    the whole table. One gather of rows and one scatter-add serve every member."""
+    the whole table. One gather of rows and one scatter-add serve every member.
+
+    All passes compute one function, linear in the spikes and the weights; its
+    derivative is taken as that of the whole-table pass, so gradients (through
+    the spikes' surrogate slope too) are those of `Segment` delivery, and the
+    extra pass runs only when a derivative is taken."""
     arrived = _arriving(spikes, step, group.delay, group.cells)
     k = group.max_spikes
     sizes = [k >> s for s in range(32) if (k >> s) >= 8 or s == 0][::-1]
-    zeros = jnp.zeros(group.target_start[-1] + 1, layout.dtype)  # + the dummy
     int_type = jnp.int64 if layout.dtype == jnp.float64 else jnp.int32
 
-    def add(rows, a):
+    def zeros(*like):
+        out = jnp.zeros(group.target_start[-1] + 1, layout.dtype)  # + the dummy
+        # Inside `shard_map`, typed like the data it meets in every branch.
+        return vary(out, varying_axes(like))
+
+    def add(out, rows, a):
         target = jax.lax.bitcast_convert_type(rows[..., 1], int_type)
-        return zeros.at[target].add(rows[..., 0] * a[:, None])
+        return out.at[target].add(rows[..., 0] * a[:, None])
 
-    def some(x, size):
-        a, who = _compact(x, size)
-        return add(layout[who], a)
+    @jax.custom_jvp
+    def deliver(x, table):
+        out = zeros(x, table)
 
-    branches = [lambda x, size=size: some(x, size) for size in sizes]
-    branches.append(lambda x: add(layout, x))
-    count = jnp.count_nonzero(arrived)
-    which = sum((count > size).astype(jnp.int32) for size in sizes)
-    total = jax.lax.switch(which, branches, arrived)
+        def some(x, size):
+            a, who = _compact(x, size)
+            return add(out, table[who], a)
+
+        branches = [lambda x, size=size: some(x, size) for size in sizes]
+        branches.append(lambda x: add(out, table, x))
+        count = jnp.count_nonzero(x)
+        which = sum((count > size).astype(jnp.int32) for size in sizes)
+        return jax.lax.switch(which, branches, x)
+
+    @deliver.defjvp
+    def deliver_jvp(primals, tangents):
+        x, table = primals
+        x_dot, table_dot = tangents
+        target = jax.lax.bitcast_convert_type(table[..., 1], int_type)
+        dot = table_dot[..., 0] * x[:, None] + table[..., 0] * x_dot[:, None]
+        return deliver(x, table), zeros(x, table, dot).at[target].add(dot)
+
+    total = deliver(arrived, layout)
     t = group.target_start
     return [total[t[j] : t[j + 1]] for j in range(len(group.members))]

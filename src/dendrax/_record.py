@@ -3,6 +3,8 @@ each recording time, and `spike_times` to turn a recorded raster into spikes."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import equinox as eqx
 import jax
 import numpy as np
@@ -73,13 +75,42 @@ def spike_times(
     return np.repeat(ts[row], reps), np.repeat(col, reps)
 
 
+class _Spec(NamedTuple):
+    """What a `Record` reads: `field` "v" (`pos`: nodes), "counts" (`pos`:
+    cells), or the `name` state of entry `k` of a `State` field ("channels",
+    "synapses", "plasticity"), at positions `pos` within its elements: a
+    mechanism's compartments, an event synapse's targets, or a projection's
+    edges (`kind` "edges"; for graded synapses with shared states, `shared`
+    maps each edge to its state)."""
+
+    field: str
+    pos: np.ndarray
+    k: int = -1
+    name: str = ""
+    kind: str = "nodes"
+    shared: np.ndarray | None = None
+
+
 def _observer(net: Network, record: Record, dt: float):
     """A function `(state, spike counts) -> recorded values`."""
+    spec = _spec(net, record, dt)
+    if spec.field == "v":
+        idx = Ix(spec.pos).index()
+        return lambda s, c: s.v[idx]
+    if spec.field == "counts":
+        idx = Ix(spec.pos).index()
+        return lambda s, c: c[idx]
+    pos = spec.pos if spec.shared is None else spec.shared[spec.pos]
+    pos = Ix(pos).index()
+    return lambda s, c: getattr(s, spec.field)[spec.k][spec.name][pos]
+
+
+def _spec(net: Network, record: Record, dt: float) -> _Spec:
+    """The `_Spec` of a record on a network (checked against it)."""
     if not isinstance(record, Record):
         raise TypeError("simulate: record must be a dx.Record or a sequence of them.")
     if record.name == "v":
-        idx = Ix(resolve(net, record.where, "Record")).index()
-        return lambda s, c: s.v[idx]
+        return _Spec("v", resolve(net, record.where, "Record"))
     if record.name == "spikes":
         cells = spiking_cells(net)
         if record.where is not None:
@@ -90,8 +121,7 @@ def _observer(net: Network, record: Record, dt: float):
                 "Record('spikes'): no selected cell emits spikes; insert a spiking "
                 "mechanism (e.g. dx.channels.LIF() or dx.channels.SpikeDetector())."
             )
-        idx = Ix(cells).index()
-        return lambda s, c: c[idx]
+        return _Spec("counts", cells)
     owner, _, state_name = record.name.partition(".")
     offsets = net.edge_offsets()
     shapes = jax.eval_shape(lambda: init_state(net, dt))
@@ -136,9 +166,9 @@ def _observer(net: Network, record: Record, dt: float):
             f"{owner}; select {kind} where it is present."
         )
     pos = np.searchsorted(elems, idx)
+    shared = None
     if field == "synapses" and kind == "edges":
         groups = state_groups(net.synapses[k])
         if groups is not None:  # a shared state, read at each edge
-            pos = groups[1].array[pos]
-    pos = Ix(pos).index()
-    return lambda s, c: getattr(s, field)[k][state_name][pos]
+            shared = groups[1].array
+    return _Spec(field, pos, k, state_name, kind, shared)

@@ -11,16 +11,19 @@ from collections.abc import Sequence
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh
 from jaxtyping import Array, Float
 
 from ._custom_types import Number
 from ._events import _plans
 from ._network import Network
-from ._prepare import _prepare
+from ._prepare import _prepare, _Prepared
 from ._record import Record, _observer
+from ._sharding import vary, varying_axes
 from ._solver import AbstractSolver, ImplicitEuler
 from ._state import State, _check_state, init_state
-from ._step import _advance, _Drive
+from ._step import _advance, _Drive, _Layout, _layout
 from ._stimulus import Stimulus, VoltageClamp, _resolve_stimuli, n_steps
 
 
@@ -50,6 +53,7 @@ def simulate(
     solver: AbstractSolver = ImplicitEuler(),
     state: State | None = None,
     checkpoint: bool | None = None,
+    mesh: Mesh | None = None,
 ) -> Solution:
     """Simulate a network for `t_max` ms with fixed steps of `dt` ms.
 
@@ -77,6 +81,12 @@ def simulate(
       (estimated as 16 times the size of the `State`, per step): every run but
       short ones of small networks, whose gradients are faster stored. `True`
       or `False` force it. (It changes nothing when no gradient is taken.)
+    - `mesh`: a `jax.sharding.Mesh` with an axis named "cells": split the
+      cells over its devices (balanced by compartments) and advance each part
+      on its own device, exchanging spikes once per minimum synaptic delay and
+      the presynaptic voltages of graded synapses that cross devices once per
+      step (see the "Many devices" docs page). The results, records and final
+      state come back as from one device. Call it inside `jax.jit`.
 
     **Returns:**
 
@@ -96,39 +106,87 @@ def simulate(
     every = records[0].every
     if any(r.every != every for r in records):
         raise ValueError("simulate: all records of one run must share the same every.")
-    plans = _plans(net, dt)
-    observers = [_observer(net, r, dt) for r in records]
-    cur_idx, xs, clamp_g, cl_idx = _resolve_stimuli(net, stimuli, n)
-    prep = _prepare(net, plans)
-    if state is None:
-        state0 = init_state(net, dt)
-    else:
+    if state is not None:
         _check_state(net, state, dt, "simulate")
-        state0 = state
-    theta = solver.theta
-    n_comp = len(net)
+    if mesh is not None:
+        from ._partition import simulate_on_mesh
+
+        ts, ys, final = simulate_on_mesh(
+            net, n, dt, stimuli, records, solver.theta, state, checkpoint, mesh
+        )
+    else:
+        plans = _plans(net, dt)
+        observers = [_observer(net, r, dt) for r in records]
+        drive = _resolve_stimuli(net, stimuli, n)
+        prep = _prepare(net, plans)
+        state0 = init_state(net, dt) if state is None else state
+        ts, ys, final = _run(
+            _layout(net), prep, plans, state0, drive, observers, n, every, dt,
+            solver.theta, checkpoint, context=net,
+        )  # fmt: skip
+    return Solution(ts=ts, ys=ys[0] if isinstance(record, Record) else ys, state=final)
+
+
+def _run(
+    lay: _Layout,
+    prep: _Prepared,
+    plans: tuple,
+    state0: State,
+    drive: tuple,
+    observers: list,
+    n: int,
+    every: int,
+    dt: float,
+    theta: float,
+    checkpoint: bool | None,
+    exchange=None,
+    context=None,
+):
+    """The time loop of `simulate`, for a whole network or one device's part
+    of it: `n` steps of `_advance`, observed every `every` steps.
+
+    `drive` is `_resolve_stimuli`'s result; `exchange = (m, f)`, if given,
+    replaces the state by `f(state)` after every step `k` with
+    `(k + 1) % m == 0`; `context` holds the values the loop closes over (they
+    fix the carry's mesh-axis type).
+    Returns the recording times, the observations and the final state."""
+    cur_idx, xs, clamp_g, cl_idx = drive
+    n_comp = lay.topology.n_comp
     if checkpoint is None:
         state_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(state0))
         checkpoint = _TAPE_PER_STATE * state_bytes * n > _TAPE_BUDGET
+    # Inside `shard_map`, the loop's carry must vary over the same mesh axes in
+    # and out; it varies over every axis any input varies over.
+    axes = varying_axes((context, prep, xs, clamp_g, state0))
+    state0 = vary(state0, axes)
+
+    def no_spikes():
+        return vary(jnp.zeros((lay.n_cells,), state0.v.dtype), axes)
+
+    flags = None
+    if exchange is not None:
+        flags = jnp.asarray((np.arange(n) + 1) % exchange[0] == 0)
+    xs = (*xs, flags)
 
     def body(carry, x):
         state, counts = carry
-        w, vc = x
+        w, vc, flag = x
         i_ext = None
         if w:
             i_ext = jnp.zeros((n_comp,), state.v.dtype)
             for idx, wk in zip(cur_idx, w):
                 i_ext = i_ext.at[idx].add(wk)
         drive = _Drive(i_ext, vc, clamp_g, cl_idx)
-        state, fired = _advance(net, prep, plans, state, drive, dt, theta)
+        state, fired = _advance(lay, prep, plans, state, drive, dt, theta)
+        if flag is not None:
+            state = jax.lax.cond(flag, exchange[1], lambda s: s, state)
         return (state, counts + fired), None
 
     def observe(state, counts):
         return tuple(f(state, counts) for f in observers)
 
     def block(state, x):
-        counts = jnp.zeros_like(state.spikes[0])
-        (state, counts), _ = _scan(body, (state, counts), x, every, checkpoint)
+        (state, counts), _ = _scan(body, (state, no_spikes()), x, every, checkpoint)
         return state, observe(state, counts)
 
     n_out = n // every
@@ -138,12 +196,12 @@ def simulate(
     tail = jax.tree.map(lambda a: a[n_out * every :], xs)
     final, obs = _scan(block, state0, head, n_out, checkpoint)
     if n - n_out * every:
-        zero = jnp.zeros_like(final.spikes[0])
-        (final, _), _ = _scan(body, (final, zero), tail, n - n_out * every, checkpoint)
-    obs0 = observe(state0, jnp.zeros_like(state0.spikes[0]))
+        tail_n = n - n_out * every
+        (final, _), _ = _scan(body, (final, no_spikes()), tail, tail_n, checkpoint)
+    obs0 = observe(state0, no_spikes())
     ys = tuple(jnp.concatenate([o0[None], o]) for o0, o in zip(obs0, obs))
     ts = jnp.arange(n_out + 1) * (every * dt)
-    return Solution(ts=ts, ys=ys[0] if isinstance(record, Record) else ys, state=final)
+    return ts, ys, final
 
 
 # What a gradient stores per step, as a multiple of the state's size: 8-16 for

@@ -52,3 +52,16 @@ class Ix:
 
     def __repr__(self) -> str:
         return f"Ix({self.array.tolist()!r})"
+
+
+class TracedIx(Ix):
+    """An index array that is data rather than structure (a traced array): one
+    device's part of a network split over a mesh, or the argument of a custom
+    derivative. Same interface as `Ix`, without hashing or slices."""
+
+    def __init__(self, array):
+        self.array = array
+        self._hash = id(self)
+
+    def index(self):
+        return self.array

@@ -9,7 +9,8 @@ spike sources and delivers spikes to the synapses.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +19,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._custom_types import Number
 from ._events import _arrivals, _deliver, _deliver_group, _Plan, _plans, _sources
-from ._network import Network
+from ._network import Network, Topology
 from ._prepare import _prepare, _Prepared
 from ._solver import AbstractSolver, ImplicitEuler, tree_solve
 from ._state import State, _check_state
@@ -35,8 +36,55 @@ class _Drive(NamedTuple):
     clamp_idx: np.ndarray | None
 
 
+class _Layout(NamedTuple):
+    """Where everything sits, as one step reads it: static NumPy indexers (or
+    slices) for a whole network, or, for one device's part of a network split
+    over a mesh (`dendrax._partition`), traced arrays of the same meaning.
+
+    Per mechanism its compartments; per projection, for a graded synapse its
+    presynaptic and postsynaptic nodes, for an event synapse its target nodes;
+    the spike sources (mechanism, cell of each of its compartments); where this
+    part's cells write their spikes in the ring buffer (None: in cell order);
+    and `halo`, which fills in presynaptic voltages kept on other devices."""
+
+    topology: Topology
+    has_edges: bool  # whether any solver node has a parent
+    nodes: tuple[Any, ...]
+    pre: tuple[Any, ...]
+    post: tuple[Any, ...]
+    targets: tuple[Any, ...]
+    plasticity: tuple[Any, ...]
+    sources: tuple[tuple[int, Any], ...]
+    n_cells: int
+    spike_cols: Any = None
+    halo: Callable[[Array], Array] | None = None
+
+
+def _layout(net: Network) -> _Layout:
+    """The `_Layout` of a whole network."""
+    syn = net.synapses
+    return _Layout(
+        topology=net.topology,
+        has_edges=bool(np.any(net.topology.parent.array >= 0)),
+        nodes=tuple(m.nodes.index() for m in net.mechanisms),
+        pre=tuple(None if p.is_event else p.pre.index() for p in syn),
+        post=tuple(None if p.is_event else p.post.index() for p in syn),
+        targets=tuple(p.targets.index() if p.is_event else None for p in syn),
+        plasticity=tuple(p.plasticity for p in syn),
+        sources=tuple((k, Ix(cells).index()) for k, cells in _sources(net)),
+        n_cells=net.n_cells,
+    )
+
+
+def _pick(idx, which: np.ndarray):
+    """`idx[which]` for an indexer that may be a slice."""
+    if isinstance(idx, slice):
+        return np.arange(idx.start, idx.stop)[which]
+    return idx[which]
+
+
 def _advance(
-    net: Network,
+    lay: _Layout,
     prep: _Prepared,
     plans: tuple[_Plan | None, ...],
     state: State,
@@ -45,12 +93,11 @@ def _advance(
     theta: float,
 ) -> tuple[State, Array]:
     """One step; returns the new state and the cells' spikes in this step."""
-    topo = net.topology
+    topo = lay.topology
     v = state.v
     i_ion = jnp.zeros_like(v)
     g_ion = jnp.zeros_like(v)
-    for ch, m, st in zip(prep.channels, net.mechanisms, state.channels):
-        idx = m.nodes.index()
+    for ch, idx, st in zip(prep.channels, lay.nodes, state.channels):
         vi = v[idx]
         # di/dv at fixed gates; NEURON takes the same derivative numerically.
         i, di = jax.jvp(
@@ -64,16 +111,17 @@ def _advance(
         scale = 1e-2 * prep.area[idx]  # mA/cm² × µm² → nA
         i_ion = i_ion.at[idx].add(scale * i)
         g_ion = g_ion.at[idx].add(scale * di)
-    for syn, p, st, gr in zip(prep.synapses, net.synapses, state.synapses, prep.groups):
+    for syn, pre, post, targets, st, gr in zip(
+        prep.synapses, lay.pre, lay.post, lay.targets, state.synapses, prep.groups
+    ):
         # Synaptic currents are in nA already; linearised in v_post like channels.
         if gr is not None:  # shared states, read per edge
             st = {k: a[gr[1].index()] for k, a in st.items()}
-        if p.is_event:
-            post = p.targets.index()
+        if targets is not None:  # an event synapse
+            post = targets
             fn = lambda u, syn=syn, st=st: syn.current(st, u)  # noqa: E731
         else:
-            post = p.post.index()
-            v_pre = v[p.pre.index()]
+            v_pre = v[pre]
             fn = lambda u, syn=syn, st=st, v_pre=v_pre: syn.current(st, v_pre, u)  # noqa: E731
         u = v[post]
         i, di = jax.jvp(fn, (u,), (jnp.ones_like(u),))
@@ -89,9 +137,10 @@ def _advance(
     # matters in float32). A v: each node's flow to its parent, out of the node
     # and into the parent (g = 0 at roots).
     rhs = -i_ion
-    if np.any(topo.parent.array >= 0):
-        flow = prep.g * (v - v[topo.parent.array])
-        into = jax.ops.segment_sum(flow, topo.parent.array % topo.n_total, topo.n_total)
+    if lay.has_edges:
+        parent = topo.parent.array
+        flow = prep.g * (v - v[parent])
+        into = jax.ops.segment_sum(flow, parent % topo.n_total, topo.n_total)
         rhs = rhs + into - flow
     diag = prep.cap / (theta * dt) + g_ion + prep.diag
     if drive.i_ext is not None:
@@ -103,27 +152,33 @@ def _advance(
     delta = tree_solve(diag, rhs, prep.g, topo)
     v_new = v + delta / theta
     channels = [
-        ch.update_state(st, v_new[m.nodes.index()], dt)
-        for ch, m, st in zip(prep.channels, net.mechanisms, state.channels)
+        ch.update_state(st, v_new[idx], dt)
+        for ch, idx, st in zip(prep.channels, lay.nodes, state.channels)
     ]
     # Spikes and resets, then the cells' spikes into the ring buffer.
-    fired = jnp.zeros((state.spikes.shape[1],), v.dtype)
-    for k, cells in _sources(net):
-        idx = net.mechanisms[k].nodes.index()
+    fired = jnp.zeros((lay.n_cells,), v.dtype)
+    for k, cells in lay.sources:
+        idx = lay.nodes[k]
         channels[k], v_k, spike = prep.channels[k].fire(
             channels[k], v[idx], v_new[idx], dt
         )
         v_new = v_new.at[idx].set(v_k)
-        fired = fired.at[Ix(cells).index()].add(spike)
-    buffer = jax.lax.dynamic_update_index_in_dim(
-        state.spikes, fired, state.step % state.spikes.shape[0], axis=0
-    )
+        fired = fired.at[cells].add(spike)
+    slot = state.step % state.spikes.shape[0]
+    if lay.spike_cols is None:
+        buffer = jax.lax.dynamic_update_index_in_dim(state.spikes, fired, slot, 0)
+    else:
+        buffer = state.spikes.at[slot, lay.spike_cols].set(fired)
+    if lay.halo is not None:  # presynaptic voltages from other devices
+        v_new = lay.halo(v_new)
     synapses, plasticity = [], []
     delivered: dict[int, Array] = {}  # EventDriven: per projection, by group
-    for i, (syn, p, st, pst, plan, layout, gr, shared) in enumerate(
+    for i, (syn, pre, post, rule, st, pst, plan, layout, gr, shared) in enumerate(
         zip(
             prep.synapses,
-            net.synapses,
+            lay.pre,
+            lay.post,
+            lay.plasticity,
             state.synapses,
             state.plasticity,
             plans,
@@ -133,10 +188,10 @@ def _advance(
         )
     ):
         if plan is None:
-            model, pre, post = syn, p.pre.index(), p.post.index()
+            model = syn
             if gr is not None:  # shared states: once per group, at its first edge
                 first = gr[0].array
-                model, pre, post = shared, p.pre.array[first], p.post.array[first]
+                model, pre, post = shared, _pick(pre, first), _pick(post, first)
             synapses.append(model.update_state(st, v_new[pre], v_new[post], dt))
             plasticity.append(pst)
             continue
@@ -150,13 +205,11 @@ def _advance(
             continue
         arrived = _arrivals(plan, buffer, state.step)
         weight = syn.weight
-        if p.plasticity is not None:
+        if rule is not None:
             if plan.per_pre is not None:
                 arrived = arrived[plan.row]
                 plan = plan._replace(per_pre=None)
-            pst, weight = p.plasticity.update(
-                pst, weight, arrived, fired[plan.post_cell], dt
-            )
+            pst, weight = rule.update(pst, weight, arrived, fired[plan.post_cell], dt)
         synapses.append(
             syn.update_state(st, _deliver(plan, weight, layout, arrived), dt)
         )
@@ -208,4 +261,5 @@ def step(
     drive = _Drive(current, None, None, None)
     plans = _plans(net, dt)
     _check_state(net, state, dt, "step")
-    return _advance(net, _prepare(net, plans), plans, state, drive, dt, solver.theta)[0]
+    prep = _prepare(net, plans)
+    return _advance(_layout(net), prep, plans, state, drive, dt, solver.theta)[0]

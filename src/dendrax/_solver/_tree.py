@@ -30,7 +30,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._static import Ix
+from .._sharding import vary, varying_axes
+from .._static import Ix, TracedIx
 
 
 class TreePlan(eqx.Module):
@@ -311,18 +312,19 @@ def tree_solve(d, b, g, topology):
     """Solve `A x = b` for the tree matrix described above.
 
     Derivatives come from the implicit function theorem, not from the
-    elimination: the matrix is symmetric, so the reverse pass is one more solve
-    with the same matrix and the cotangent of `A` is `-b̄ xᵀ` on its entries
-    (`jax.lax.custom_linear_solve`). The unrolled elimination is never
-    differentiated, which keeps gradients of detailed cells about as cheap as
-    a second solve.
+    elimination: `dx = A⁻¹ (db - dA x)`, and since the matrix is symmetric the
+    reverse pass is one more solve with the same matrix
+    (`jax.lax.custom_linear_solve` inside a `jax.custom_jvp`). The unrolled
+    elimination is never differentiated, which keeps gradients of detailed
+    cells about as cheap as a second solve. The forward pass itself is the bare
+    elimination, so it runs under `vmap` inside `shard_map` too.
 
     **Arguments:**
 
     - `d`: diagonal, shape (n_total,).
     - `b`: right-hand side, shape (n_total,).
     - `g`: coupling of each node to its parent, shape (n_total,) (0 at roots).
-    - `topology`: the static structure (its `plan` and `parent`).
+    - `topology`: the structure (its `plan` and `parent`).
 
     **Returns:**
 
@@ -332,29 +334,60 @@ def tree_solve(d, b, g, topology):
     rows = plan.chain_node.array.shape[0]
     if rows == 1 and len(plan.junction) == 0:  # no edges: point cells
         return b / d
-    parent = topology.parent.array
-    edge = jnp.asarray(parent >= 0)  # the g of a root is not an entry of A
-    parent = parent % plan.n
+    # The structure: NumPy constants for a whole network; traced arrays for one
+    # device's part of a mesh, which the custom derivative takes as arguments
+    # (a custom rule must not close over traced values).
+    fields = {f: getattr(plan, f).array for f in _FIELDS}
+    fields["parent"] = topology.parent.array
+    traced = {k: a for k, a in fields.items() if not isinstance(a, np.ndarray)}
+    n = plan.n
 
-    def matvec(x):
+    def structure(traced):
+        out = {**fields, **traced}
+        parent = out.pop("parent")
+        return parent >= 0, parent % n, _Plan(n, out)
+
+    def times(d, g, x, traced):  # A x
+        edge, parent, _ = structure(traced)
         ge = jnp.where(edge, g, 0.0)
-        return d * x - ge * x[parent] - jax.ops.segment_sum(ge * x, parent, plan.n)
+        return d * x - ge * x[parent] - jax.ops.segment_sum(ge * x, parent, n)
 
-    def solve(_, rhs):
-        return _eliminate(d, rhs, g, plan)
+    @jax.custom_jvp
+    def solve(d, b, g, traced):
+        return _eliminate(d, b, g, structure(traced)[2])
 
-    return jax.lax.custom_linear_solve(matvec, b, solve, symmetric=True)
+    @solve.defjvp
+    def solve_jvp(primals, tangents):
+        d, b, g, traced = primals
+        d_dot, b_dot, g_dot, _ = tangents
+        x = solve(d, b, g, traced)
+        rhs = b_dot - times(d_dot, g_dot, x, traced)
+        # Inside `shard_map`, the linear solve is traced once for its operands.
+        d, g, rhs = vary((d, g, rhs), varying_axes((d, g, rhs)))
+        x_dot = jax.lax.custom_linear_solve(
+            lambda u: times(d, g, u, traced),
+            rhs,
+            lambda _, r: _eliminate(d, r, g, structure(traced)[2]),
+            symmetric=True,
+        )
+        return x, x_dot
+
+    return solve(d, b, g, traced)
+
+
+_FIELDS = [f for f in TreePlan.__dataclass_fields__ if f != "n"]
+
+
+def _Plan(n: int, arrays: dict) -> TreePlan:
+    """A `TreePlan` of arrays, NumPy or traced, as `_eliminate` reads it."""
+    return TreePlan(n=n, **{k: TracedIx(a) for k, a in arrays.items()})
 
 
 def _eliminate(d, b, g, plan: TreePlan):
     """The solve itself: the three phases of the module docs."""
     node = plan.chain_node.array
     rows, n_chain = node.shape
-    one = jnp.ones((1,), d.dtype)
-    zero = jnp.zeros((1,), d.dtype)
-    d_pad = jnp.concatenate([d, one])
-    b_pad = jnp.concatenate([b, zero])
-    g_pad = jnp.concatenate([g, zero])
+    d_pad, b_pad, g_pad = _append(d, 1.0), _append(b, 0.0), _append(g, 0.0)
     dc, bc = d_pad[node], b_pad[node]
     a = g_pad[plan.chain_edge.array]  # coupling to the previous row (row 0: P)
     a_d = g_pad[plan.chain_dist.array]  # coupling to D, at the last row only
@@ -383,19 +416,20 @@ def _eliminate(d, b, g, plan: TreePlan):
     fill = to_p * e[0]
     a_last = a_d[last, cols]
     to_d = a_last / dp[last, cols]
-    jd = jnp.concatenate([d_pad[plan.junction.array], one])
-    jb = jnp.concatenate([b_pad[plan.junction.array], zero])
+    jd = _append(d_pad[plan.junction.array], 1.0)
+    jb = _append(b_pad[plan.junction.array], 0.0)
     cp, cd = plan.chain_p.array, plan.chain_d.array
     jd = jd.at[cp].add(-to_p * a[0]).at[cd].add(-to_d * a_last)
     jb = jb.at[cp].add(to_p * bd[0]).at[cd].add(to_d * bp[last, cols])
     # Phase 2. The junction tree, leaves to root and back.
     jg = (
-        jnp.concatenate([g_pad, zero])[plan.junction_edge.array]
-        + jnp.concatenate([fill, zero])[plan.junction_chain.array]
+        _append(g_pad, 0.0)[plan.junction_edge.array]
+        + _append(fill, 0.0)[plan.junction_chain.array]
     )
-    jg = jnp.concatenate([jg, zero])
+    jg = _append(jg, 0.0)
     jpar = plan.junction_parent.array
-    jpar_pad = np.append(jpar, n_j)
+    # NumPy for a whole network, traced for one device's part of a mesh.
+    jpar_pad = (np if isinstance(jpar, np.ndarray) else jnp).append(jpar, n_j)
     levels = plan.junction_levels.array
     for nodes in levels[::-1]:
         p = jpar_pad[nodes]
@@ -415,3 +449,9 @@ def _eliminate(d, b, g, plan: TreePlan):
         out.append(x)
     flat = jnp.concatenate([jnp.stack(out).reshape(-1), xj[:n_j]])
     return flat[plan.where.array]
+
+
+def _append(x, value: float):
+    """`x` with one more element, `value` (typed like `x`: inside `shard_map`
+    it varies over the same mesh axes, which a fresh constant would not)."""
+    return jnp.pad(x, (0, 1), constant_values=value)
