@@ -261,34 +261,40 @@ def _compact(x: Array, k: int) -> tuple[Array, Array]:
     """Up to `k` nonzero entries of `x >= 0` and their positions (zero entries
     fill the rest): every nonzero entry is among them if there are at most `k`.
 
-    A prefix sum numbers the nonzero entries and a scatter puts the first `k`
-    in place, O(len(x)) without a sort. A long `x` is first cut into blocks of
-    about √(n/k): the first `min(k, blocks)` blocks with a nonzero sum hold at
-    least `min(k, nonzeros)` nonzero entries, and a second pass over their
-    entries picks the `k`. Two short passes instead of one over `x`. (No
-    `top_k`: XLA's partitioner gathers its operand across devices when a
-    sweep's batch is sharded; a prefix sum and a scatter partition.)"""
+    A prefix sum numbers the nonzero entries and one scatter writes the
+    positions of the first `k` (a gather then reads their values), O(len(x))
+    without a sort. A long `x` is first cut into blocks of about √(n/k): the
+    first `min(k, blocks)` blocks with a nonzero sum hold at least
+    `min(k, nonzeros)` nonzero entries, and a second pass over their entries
+    picks the `k`. Two short passes instead of one over `x`. (No `top_k`: XLA's
+    partitioner gathers its operand across devices when a sweep's batch is
+    sharded; a prefix sum, a scatter and a gather partition.)"""
     n = x.shape[0]
     size = 1 << max(0, round(np.log2(max(n / k, 1.0)) / 2))  # ~ sqrt(n / k)
     if size < 4:
-        return _first(x, k, 0)
+        who = _first(x, k)
+        return jnp.pad(x, (0, 1))[who], jnp.minimum(who, n - 1)
     m = -(-n // size)
     # One block of zeros more: the second pass reads it for empty first slots.
     blocks = jnp.pad(x, (0, (m + 1) * size - n)).reshape(m + 1, size)
-    _, b = _first(blocks[:m].sum(axis=1), min(k, m), m)
-    a, j = _first(blocks[b].reshape(-1), k, 0)
+    b = _first(blocks[:m].sum(axis=1), min(k, m))
+    entries = blocks[b].reshape(-1)
+    j = _first(entries, k)
+    a = jnp.pad(entries, (0, 1))[j]
+    j = jnp.minimum(j, len(entries) - 1)
     who = b[j // size] * size + j % size
     return a, jnp.minimum(who, n - 1)  # padding picks carry a = 0
 
 
-def _first(y: Array, k: int, fill: int) -> tuple[Array, Array]:
-    """The first `k` nonzero entries of `y >= 0` and their positions, then
-    zeros at position `fill`."""
+def _first(y: Array, k: int) -> Array:
+    """The positions of the first `k` nonzero entries of `y >= 0`, then
+    `len(y)` (one scatter; the rest go to a spare slot that is dropped)."""
+    n = y.shape[0]
     nz = y > 0
     slot = jnp.where(nz, jnp.cumsum(nz, dtype=jnp.int32) - 1, k)
-    every = jnp.arange(y.shape[0], dtype=jnp.int32)
-    who = jnp.full((k,), fill, jnp.int32).at[slot].set(every, mode="drop")
-    return jnp.zeros((k,), y.dtype).at[slot].set(y, mode="drop"), who
+    every = jnp.arange(n, dtype=jnp.int32)
+    who = jnp.full((k + 1,), n, jnp.int32)
+    return who.at[slot].set(every, mode="promise_in_bounds")[:k]
 
 
 def _deliver(plan: _Plan, weight, layout, arrived) -> Array:
