@@ -86,6 +86,17 @@ def _cuts(ncomp: np.ndarray, n_dev: int) -> np.ndarray:
     return np.minimum((middle * n_dev / ends[-1]).astype(np.int64), n_dev - 1)
 
 
+def _pad_rows(rows: np.ndarray, n_real: np.ndarray, limit: int, pad: int):
+    """`rows` (devices, slots) of local indices, -1 in padding slots, padded:
+    where the longest row holds an index that is padding on this device too
+    (at or above its `n_real`, below `limit`) that index, else `pad`. Rows of
+    an even split then come out equal, and a layout equal on every device is
+    compiled as constants (slices where contiguous), not gathered."""
+    longest = rows[np.argmax((rows >= 0).sum(axis=1))]
+    free = (longest[None, :] >= n_real[:, None]) & (longest[None, :] < limit)
+    return np.where(rows >= 0, rows, np.where(free, longest[None, :], pad))
+
+
 def _plan_of(parent: np.ndarray) -> TreePlan:
     """The `TreePlan` of one device's forest of solver nodes (every node its own
     chain, without a loop in Python, when none has a parent)."""
@@ -166,7 +177,7 @@ class _Parts(NamedTuple):
     post_cell: tuple[np.ndarray | None, ...]  # event: (D, E) local cell
     delay: tuple[np.ndarray | None, ...]  # event: (D, E) steps, or (E,) if uniform
     sources: tuple[tuple[int, np.ndarray], ...]  # (mechanism, (D, M) local cell)
-    spike_cols: np.ndarray  # (D, cells) the buffer column of each cell slot
+    spike_offset: np.ndarray  # (D,) the buffer column of each device's first cell
     exports: np.ndarray | None  # (D, X) local nodes others read
     halo_nodes: np.ndarray | None  # (D, H) halo slots
     halo_from: np.ndarray | None  # (D, H) position in the gathered exports
@@ -241,16 +252,30 @@ def _parts(net: Network, n_dev: int, plans) -> _Parts:
     mechs = tuple(_split(comp_owner[m.nodes.array], n_dev) for m in net.mechanisms)
 
     def slots(split: _Split, elements: np.ndarray) -> np.ndarray:
-        # The local node of each element slot; padding at the dummy.
-        return np.where(split.local < 0, dummy, local_node(elements[split.take()]))
+        # The local node of each element slot; padding as `_pad_rows`.
+        got = np.where(split.local < 0, -1, local_node(elements[split.take()]))
+        return _pad_rows(got, n_real, n_comp - 1, dummy)
 
     cell_slot = cells.slot(np.arange(n_cells))
-    pad_cell = cells.local.shape[1] - 1
+    n_cell_slots = cells.local.shape[1]
+    pad_cell = n_cell_slots - 1
+    n_own = np.bincount(dev_of_cell, minlength=n_dev)
     sources = tuple(
-        (k, np.where(mechs[k].local < 0, pad_cell, cell_slot[c[mechs[k].take()]]))
+        (
+            k,
+            _pad_rows(
+                np.where(mechs[k].local < 0, -1, cell_slot[c[mechs[k].take()]]),
+                n_own,
+                n_cell_slots,
+                pad_cell,
+            ),
+        )  # fmt: skip
         for k, c in _sources(net)
     )
-    spike_cols = np.where(cells.local < 0, n_cells, cells.local)
+    # The ring buffer's columns: device-major, `n_cell_slots` per device (cell c
+    # at `cells.flat[c]`), then one column that no cell writes.
+    quiet = n_dev * n_cell_slots
+    spike_offset = np.arange(n_dev) * n_cell_slots
     edges, targets, pre, post, pre_col, post_cell, delay, tables = (
         [] for _ in range(8)
     )
@@ -280,13 +305,23 @@ def _parts(net: Network, n_dev: int, plans) -> _Parts:
         targets.append(t)
         pre.append(None)
         post.append(np.where(e.local < 0, 0, t.slot(pl.target[take])))
-        # Padding edges read column n_cells + 1, which no cell writes.
-        pre_col.append(np.where(e.local < 0, n_cells + 1, cell[p.pre.array][take]))
+        # Padding edges read the quiet column.
+        pre_col.append(
+            np.where(e.local < 0, quiet, cells.flat[cell[p.pre.array][take]])
+        )
         post_cell.append(np.where(e.local < 0, pad_cell, cell_slot[pl.post_cell[take]]))
         d = pl.delay
         uniform = d.size and np.all(d == d[0])
         delay.append(np.full(e.local.shape[1], d[0]) if uniform else d[take])
-        tables.append(None if pl.group is None else _tables(p, pl, e, t, cell, n_cells))
+        tables.append(None)
+    for k, pl in enumerate(plans):  # EventDriven: a group's tables at its first
+        if pl is not None and pl.group is not None and pl.group.members[0] == k:
+            members = pl.group.members
+            tables[k] = _tables(
+                [net.synapses[m] for m in members], [plans[m] for m in members],
+                [edges[m] for m in members], [targets[m] for m in members],
+                cells, cell,
+            )  # fmt: skip
     event = [pl.delay for pl in plans if pl is not None and len(pl.delay)]
     window = int(min(int(d.min()) for d in event)) if event else 0
     if event and window == 0:
@@ -336,7 +371,7 @@ def _parts(net: Network, n_dev: int, plans) -> _Parts:
         post_cell=tuple(post_cell),
         delay=tuple(delay),
         sources=sources,
-        spike_cols=spike_cols,
+        spike_offset=spike_offset,
         exports=exports,
         halo_nodes=None if exports is None else halo_nodes,
         halo_from=halo_from,
@@ -345,38 +380,48 @@ def _parts(net: Network, n_dev: int, plans) -> _Parts:
     )
 
 
-def _tables(p, pl: _Plan, edges: _Split, targets: _Split, cell, n_cells: int):
-    """The `_EventGroup` tables of an `EventDriven` projection on each device:
-    one row per presynaptic cell of the device's edges (its global spike
-    column; padding rows read column `n_cells + 1`, which never spikes), listing
-    those edges' slots and target slots, padded with the dummy edge (slot
-    `E`, weight 0) into the dummy target (slot `T`)."""
-    n_dev, n_slots = edges.local.shape
+def _tables(projections, plans, edges, targets, cells: _Split, cell):
+    """The `_EventGroup` tables of a group of `EventDriven` projections (those
+    delivered together) on each device: one row per presynaptic cell of the
+    device's edges of any member (its spike column; padding rows read the
+    quiet column, which never spikes), listing those edges' slots and target
+    slots, numbered across the members in order, padded with the dummy edge
+    (after the last, weight 0) into the dummy target (after the last)."""
+    n_dev = cells.local.shape[0]
+    e0 = np.cumsum([0] + [e.local.shape[1] for e in edges])
+    t0 = np.cumsum([0] + [t.local.shape[1] for t in targets])
     rows = []
     for d in range(n_dev):
-        slot = np.flatnonzero(edges.local[d] >= 0)
-        glob = edges.local[d, slot]
-        cells, row = np.unique(cell[p.pre.array[glob]], return_inverse=True)
+        pre, slot, tgt, delay = [], [], [], []
+        for j, (p, pl, e, t) in enumerate(zip(projections, plans, edges, targets)):
+            s = np.flatnonzero(e.local[d] >= 0)
+            glob = e.local[d, s]
+            pre.append(cell[p.pre.array[glob]])
+            slot.append(s + e0[j])
+            tgt.append(t.slot(pl.target[glob]) + t0[j])
+            delay.append(pl.delay[glob])
+        pre, slot, tgt, delay = map(np.concatenate, (pre, slot, tgt, delay))
+        cells_d, row = np.unique(pre, return_inverse=True)
         order = np.argsort(row, kind="stable")
-        deg = np.bincount(row, minlength=len(cells))
+        deg = np.bincount(row, minlength=len(cells_d))
         col = np.arange(len(row)) - (np.cumsum(deg) - deg)[row[order]]
-        rows.append((cells, row[order], col, slot[order], glob[order]))
+        rows.append((cells_d, row[order], col, slot[order], tgt[order], delay[order]))
     n_rows = max(max(len(r[0]) for r in rows), 1)
     width = max([int(r[2].max()) + 1 for r in rows if r[2].size] + [1])
-    n_targets = targets.local.shape[1]
-    cols = np.full((n_dev, n_rows), n_cells + 1, np.int64)
-    slots = np.full((n_dev, n_rows, width), n_slots, np.int64)
-    tgt = np.full((n_dev, n_rows, width), n_targets, np.int64)
-    delay = np.zeros((n_dev, n_rows), np.int64)
-    for d, (cells, row, col, slot, glob) in enumerate(rows):
-        cols[d, : len(cells)] = cells
+    cols = np.full((n_dev, n_rows), cells.local.size, np.int64)
+    slots = np.full((n_dev, n_rows, width), e0[-1], np.int64)
+    tgts = np.full((n_dev, n_rows, width), t0[-1], np.int64)
+    delays = np.zeros((n_dev, n_rows), np.int64)
+    for d, (cells_d, row, col, slot, tgt, delay) in enumerate(rows):
+        cols[d, : len(cells_d)] = cells.flat[cells_d]
         slots[d, row, col] = slot
-        tgt[d, row, col] = targets.slot(pl.target[glob])
-        delay[d, row] = pl.delay[glob]
-    uniform = pl.delay.size and np.all(pl.delay == pl.delay[0])
-    if uniform:
-        delay = np.full(n_rows, pl.delay[0], np.int64)
-    return cols, slots, tgt, delay
+        tgts[d, row, col] = tgt
+        delays[d, row] = delay
+    every = np.concatenate([pl.delay for pl in plans])
+    if every.size and np.all(every == every[0]):
+        delays = np.full(n_rows, every[0], np.int64)
+    starts = (tuple(int(x) for x in e0), tuple(int(x) for x in t0))
+    return cols, slots, tgts, delays, starts
 
 
 def _gather(tree, split: _Split, n: int):
@@ -460,7 +505,7 @@ def simulate_on_mesh(net, n, dt, stimuli, records, theta, state, checkpoint, mes
         post_cell=parts.post_cell,
         delay=tuple(None if d is None or d.ndim == 1 else d for d in parts.delay),
         sources=tuple(c for _, c in parts.sources),
-        spike_cols=parts.spike_cols,
+        spike_offset=parts.spike_offset,
         exports=parts.exports,
         halo_nodes=parts.halo_nodes,
         halo_from=parts.halo_from,
@@ -470,6 +515,12 @@ def simulate_on_mesh(net, n, dt, stimuli, records, theta, state, checkpoint, mes
             for t in parts.tables
         ),
     )
+    # Index arrays equal on every device are compiled in as constants. (Not
+    # the tree solve's: its derivative inside `shard_map` needs them as data, or
+    # JAX's transpose of the linear solve mixes mesh-axis types.)
+    tree = {k: struct.pop(k) for k in ("plan", "parent")}
+    struct, drive = jax.tree.map(lambda a: _common(a, n_dev), (struct, drive))
+    struct.update(tree)
     data = (local_prep, rules, local_state, drive, struct)
     dynamic, static = eqx.partition(data, eqx.is_array)
     dynamic = jax.tree.map(
@@ -478,8 +529,8 @@ def simulate_on_mesh(net, n, dt, stimuli, records, theta, state, checkpoint, mes
     dynamic = eqx.filter(dynamic, eqx.is_array)
     spec_in = PartitionSpec(AXIS)
     dynamic = _place(dynamic, mesh, spec_in)
-    all_cols = parts.spike_cols
     n_slot = state0.spikes.shape[0]
+    width = parts.cells.local.shape[1]
     window = parts.window
     uniform_delay = tuple(
         d if d is not None and d.ndim == 1 else None for d in parts.delay
@@ -487,26 +538,33 @@ def simulate_on_mesh(net, n, dt, stimuli, records, theta, state, checkpoint, mes
 
     def device(dynamic):
         local = jax.tree.map(lambda a: a[0], dynamic)
-        prep_d, rules_d, state_d, drive_d, st = eqx.combine(local, static)
+        local = eqx.combine(local, static, is_leaf=lambda x: isinstance(x, Ix))
+        local = jax.tree.map(
+            lambda x: x.array if isinstance(x, Ix) else x,
+            local,
+            is_leaf=lambda x: isinstance(x, Ix),
+        )
+        prep_d, rules_d, state_d, drive_d, st = local
         state_d = State(**state_d)
         cur_idx, cur_w, clamp = drive_d
+        cur_idx = tuple(_indexer(i) for i in cur_idx)
         drive_d = (cur_idx, (cur_w, None), None, None)
         if clamp is not None:
-            drive_d = (cur_idx, (cur_w, clamp[1]), clamp[2], clamp[0])
+            drive_d = (cur_idx, (cur_w, clamp[1]), clamp[2], _indexer(clamp[0]))
         lay, plans_d = _local_layout(parts, plans, st, rules_d, uniform_delay)
         weights = [getattr(syn, "weight", None) for syn in prep_d.synapses]
         prep_d = prep_d._replace(layouts=_delivery_weights(plans_d, weights))
-        observers = [_observer_of(s, r) for s, r in zip(specs, st["reads"])]
+        observers = [_observer_of(s, _indexer(r)) for s, r in zip(specs, st["reads"])]
         exchange = None
         if window:
 
             def swap(s: State) -> State:
                 rows = (s.step - window + jnp.arange(window)) % n_slot
-                mine = s.spikes[rows][:, st["spike_cols"]]
+                start = jnp.asarray(st["spike_offset"], rows.dtype)
+                mine = jax.lax.dynamic_slice_in_dim(s.spikes[rows], start, width, 1)
                 every = _share_spikes(mine)  # (devices, window, cells)
-                spikes = s.spikes.at[rows[None, :, None], all_cols[:, None, :]].set(
-                    every
-                )
+                every = jnp.moveaxis(every, 0, 1).reshape(window, -1)
+                spikes = s.spikes.at[rows, : every.shape[1]].set(every)
                 return eqx.tree_at(lambda t: t.spikes, s, spikes)
 
             exchange = (window, swap)
@@ -550,6 +608,21 @@ def _share_spikes_jvp(primals, tangents):
     return _share_spikes(primals[0]), jax.lax.all_gather(tangents[0], AXIS)
 
 
+def _common(a, n_dev: int):
+    """A NumPy `(devices, ...)` array whose rows are all equal as one `Ix` row
+    (static: a constant of the compiled program); anything else as it is."""
+    if isinstance(a, np.ndarray) and a.ndim and len(a) == n_dev:
+        if np.all(a == a[:1]):
+            return Ix(a[0])
+    return a
+
+
+def _indexer(a):
+    """An index array as `_advance` uses it: a slice where a constant is a
+    contiguous range."""
+    return Ix(a).index() if isinstance(a, np.ndarray) else a
+
+
 def _place(tree, mesh: Mesh, spec: PartitionSpec):
     """`tree` laid out as `spec` on the mesh (`jax.reshard` on an explicit
     mesh, a sharding constraint on an automatic one)."""
@@ -587,7 +660,9 @@ def _local_state(net: Network, parts: _Parts, state: State) -> dict:
         if groups is not None:
             idx = groups[1].array[idx]
         synapses.append({name: a[idx] for name, a in st.items()})
-    spikes = jnp.pad(state.spikes, ((0, 0), (0, 2)))  # + padding columns
+    # Device-major columns, then the quiet one; padding slots read a zero.
+    cols = np.append(parts.cells.take(pad=net.n_cells).reshape(-1), net.n_cells)
+    spikes = jnp.pad(state.spikes, ((0, 0), (0, 1)))[:, cols]
     return dict(
         v=state.v[v_from],
         channels=tuple(
@@ -623,7 +698,7 @@ def _global_state(net: Network, parts: _Parts, final: State, state0: State) -> S
         synapses.append({n: a.reshape(-1)[flat] for n, a in st.items()})
     cells = parts.cells
     owner = cells.flat // cells.local.shape[1]
-    spikes = final.spikes[owner, :, np.arange(net.n_cells)].T
+    spikes = final.spikes[owner, :, cells.flat].T
     return State(
         v=final.v.reshape(-1)[parts.node_flat],
         channels=tuple(
@@ -642,7 +717,9 @@ def _global_state(net: Network, parts: _Parts, final: State, state0: State) -> S
 
 def _local_drive(net: Network, parts: _Parts, stimuli, n: int):
     """`_resolve_stimuli` per device: (D, sites) slots and (D, n, sites)
-    waveforms, padding sites at the dummy compartment with a zero waveform."""
+    waveforms, padding sites at padding compartments with a zero waveform (a
+    waveform shared by all sites stays one column; padding compartments get
+    it too, which touches nothing real)."""
     size = parts.nodes.shape[1]
     dummy = parts.n_comp - 1
     comp_owner = parts.node_flat[: net.topology.n_comp] // size
@@ -650,7 +727,9 @@ def _local_drive(net: Network, parts: _Parts, stimuli, n: int):
     def sites(idx, w):
         s = _split(comp_owner[idx], parts.n_dev)
         slot = np.where(s.local < 0, dummy, parts.node_flat[idx][s.take()] % size)
-        col = np.where(s.local < 0, w.shape[1], s.take() if w.shape[1] > 1 else 0)
+        if w.shape[1] == 1:  # one waveform for all: kept so (padding gets it too)
+            return slot, jnp.broadcast_to(w, (parts.n_dev, *w.shape)), s
+        col = np.where(s.local < 0, w.shape[1], s.take())
         w = jnp.concatenate([w, jnp.zeros((n, 1), w.dtype)], axis=1)
         return slot, jnp.moveaxis(w[:, col], 1, 0), s
 
@@ -742,26 +821,28 @@ def _local_layout(parts: _Parts, plans, st, rules, uniform_delay):
             sent = jax.lax.all_gather(v[exports], AXIS, tiled=True)
             return v.at[nodes].set(sent[src])
 
-    local_plans = []
+    local_plans, groups = [], {}
     for k, pl in enumerate(plans):
         if pl is None:
             local_plans.append(None)
             continue
         delay = uniform_delay[k] if uniform_delay[k] is not None else st["delay"][k]
-        group = None
-        if parts.tables[k] is not None:  # EventDriven: this device's tables
-            cells, slots, targets, table_delay = st["tables"][k]
+        group = groups.get(pl.group.members[0]) if pl.group is not None else None
+        if pl.group is not None and group is None:  # EventDriven: device tables
+            first = pl.group.members[0]
+            cells, slots, targets, table_delay = st["tables"][first]
             if table_delay is None:
-                table_delay = parts.tables[k][3]
-            group = _EventGroup(
-                members=(k,),
+                table_delay = parts.tables[first][3]
+            edge_start, target_start = parts.tables[first][4]
+            group = groups[first] = _EventGroup(
+                members=pl.group.members,
                 cells=cells,
                 delay=table_delay,
                 edges=slots,
                 targets=targets,
-                edge_start=(0, parts.edges[k].local.shape[1]),
-                target_start=(0, parts.targets[k].local.shape[1]),
-                max_spikes=min(pl.max_spikes, cells.shape[0]),
+                edge_start=edge_start,
+                target_start=target_start,
+                max_spikes=min(pl.group.max_spikes, cells.shape[0]),
             )
         local_plans.append(
             _Plan(
@@ -780,14 +861,18 @@ def _local_layout(parts: _Parts, plans, st, rules, uniform_delay):
     lay = _Layout(
         topology=topo,
         has_edges=parts.has_edges,
-        nodes=st["nodes"],
-        pre=st["pre"],
-        post=tuple(None if pl is not None else p for p, pl in zip(st["post"], plans)),
-        targets=st["targets"],
+        nodes=tuple(_indexer(i) for i in st["nodes"]),
+        pre=tuple(_indexer(i) for i in st["pre"]),
+        post=tuple(
+            None if pl is not None else _indexer(p) for p, pl in zip(st["post"], plans)
+        ),
+        targets=tuple(_indexer(i) for i in st["targets"]),
         plasticity=rules,
-        sources=tuple((k, c) for (k, _), c in zip(parts.sources, st["sources"])),
+        sources=tuple(
+            (k, _indexer(c)) for (k, _), c in zip(parts.sources, st["sources"])
+        ),
         n_cells=parts.cells.local.shape[1],
-        spike_cols=st["spike_cols"],
+        spike_offset=st["spike_offset"],
         halo=halo,
     )
     return lay, tuple(local_plans)

@@ -43,8 +43,9 @@ class _Layout(NamedTuple):
 
     Per mechanism its compartments; per projection, for a graded synapse its
     presynaptic and postsynaptic nodes, for an event synapse its target nodes;
-    the spike sources (mechanism, cell of each of its compartments); where this
-    part's cells write their spikes in the ring buffer (None: in cell order);
+    the spike sources (mechanism, cell of each of its compartments); the ring
+    buffer's column of this part's first cell (None: a whole network's cells,
+    in order);
     and `halo`, which fills in presynaptic voltages kept on other devices."""
 
     topology: Topology
@@ -56,7 +57,7 @@ class _Layout(NamedTuple):
     plasticity: tuple[Any, ...]
     sources: tuple[tuple[int, Any], ...]
     n_cells: int
-    spike_cols: Any = None
+    spike_offset: Any = None
     halo: Callable[[Array], Array] | None = None
 
 
@@ -165,10 +166,11 @@ def _advance(
         v_new = v_new.at[idx].set(v_k)
         fired = fired.at[cells].add(spike)
     slot = state.step % state.spikes.shape[0]
-    if lay.spike_cols is None:
+    if lay.spike_offset is None:
         buffer = jax.lax.dynamic_update_index_in_dim(state.spikes, fired, slot, 0)
     else:
-        buffer = state.spikes.at[slot, lay.spike_cols].set(fired)
+        where = (slot, jnp.asarray(lay.spike_offset, slot.dtype))
+        buffer = jax.lax.dynamic_update_slice(state.spikes, fired[None], where)
     if lay.halo is not None:  # presynaptic voltages from other devices
         v_new = lay.halo(v_new)
     synapses, plasticity = [], []
