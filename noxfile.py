@@ -61,8 +61,9 @@ POSARG_SCRIPTS = ("hh_network.py", "coba.py")
 
 @nox.session
 def bench(session):
-    """Every benchmark: NEURON, builds, COBA against BrainPy and Brian2, the
-    scaling plot, Jaxley and Arbor, then the fractions of the physical limit.
+    """Every benchmark: NEURON, builds, splitting over forced CPU devices, COBA
+    against BrainPy and Brian2, the scaling plot, Jaxley and Arbor, then the
+    fractions of the physical limit.
 
     Arguments after -- go to the NEURON and COBA scripts; the peer comparisons
     run with their defaults (use `nox -s bench_peers -- ...` to pass them options).
