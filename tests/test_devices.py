@@ -40,11 +40,13 @@ def test_sweep_sharded_over_devices_equals_one_device():
     """`jit(vmap)` over a batch sharded on 4 devices and `shard_map(vmap)` with
     its default checks, for multi-compartment HH cells with graded and delayed
     event synapses and for LIF cells with STDP and event-driven delivery: the
-    unsharded results (spikes exactly), no collective in the program."""
+    unsharded results (spikes exactly) and gradients, no collective in the
+    forward program."""
     out = _check(4, "sweep")
     assert out["devices"] == 4
     for kind in ("detailed", "spiking"):
         assert out["sweep"][kind]["max_abs"] < 1e-12
+        assert out["sweep"][kind]["grad_rel"] < 1e-9
 
 
 @pytest.mark.parametrize("devices", [1, 2, 3, 4])

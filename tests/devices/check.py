@@ -73,7 +73,23 @@ def sweep():
             hlo = f.lower(sharded).compile().as_text()
             assert not COLLECTIVES.search(hlo), (kind, COLLECTIVES.findall(hlo)[:3])
             assert got[0].sharding.spec[0] == "batch" or len(devices) == 1
-        out[kind] = dict(runs=len(values), max_abs=max(diffs))
+        # A gradient sweep too (the tree solve's derivative under vmap inside
+        # shard_map, for the multi-compartment network).
+        name_g = name
+
+        def slope(value):
+            net_v = dx.set(net, name_g, value)
+            return jax.grad(lambda x: run(dx.set(net_v, name_g, x), stimuli, records)
+                            .ys[0].mean())(value)  # fmt: skip
+
+        g_ref = jax.jit(jax.vmap(slope))(values)
+        spec = dict(mesh=mesh, in_specs=P("batch"), out_specs=P("batch"))
+        rel = []
+        for f in (jax.vmap(slope), jax.shard_map(jax.vmap(slope), **spec)):
+            got = np.asarray(jax.jit(f)(sharded))
+            assert np.allclose(got, g_ref, rtol=1e-9, atol=1e-12), (kind, got, g_ref)
+            rel.append(float(np.max(np.abs(got - g_ref) / np.abs(g_ref).max())))
+        out[kind] = dict(runs=len(values), max_abs=max(diffs), grad_rel=max(rel))
     return out
 
 

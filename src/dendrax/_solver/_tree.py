@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._sharding import vary, varying_axes
+from .._sharding import varying_axes
 from .._static import Ix, TracedIx
 
 
@@ -317,7 +317,9 @@ def tree_solve(d, b, g, topology):
     (`jax.lax.custom_linear_solve` inside a `jax.custom_jvp`). The unrolled
     elimination is never differentiated, which keeps gradients of detailed
     cells about as cheap as a second solve. The forward pass itself is the bare
-    elimination, so it runs under `vmap` inside `shard_map` too.
+    elimination, so it runs under `vmap` inside `shard_map` too; there (where a
+    batched `custom_linear_solve` trips JAX's mesh-axis types) the derivative's
+    solve is the elimination again, which JAX transposes for the reverse pass.
 
     **Arguments:**
 
@@ -362,8 +364,12 @@ def tree_solve(d, b, g, topology):
         d_dot, b_dot, g_dot, _ = tangents
         x = solve(d, b, g, traced)
         rhs = b_dot - times(d_dot, g_dot, x, traced)
-        # Inside `shard_map`, the linear solve is traced once for its operands.
-        d, g, rhs = vary((d, g, rhs), varying_axes((d, g, rhs)))
+        axes = varying_axes((d, g, rhs, traced))
+        if axes:
+            # Inside `shard_map`, a batched `custom_linear_solve` trips JAX's
+            # mesh-axis types (its constants become varying); the elimination,
+            # linear in `rhs`, is transposed by JAX instead.
+            return x, _eliminate(d, rhs, g, structure(traced)[2])
         x_dot = jax.lax.custom_linear_solve(
             lambda u: times(d, g, u, traced),
             rhs,
