@@ -52,12 +52,14 @@ def test_sweep_sharded_over_devices_equals_one_device():
 @pytest.mark.parametrize("devices", [1, 2, 3, 4])
 def test_network_split_over_devices_equals_one_device(devices):
     """`simulate(mesh=)` on 1-4 devices: records, final state and a gradient
-    equal the single-device run's, spikes exactly; the time loop exchanges
-    only all-gathers (spikes once per window, halo voltages once per step)."""
+    equal the single-device run's, spikes exactly, and so does a run continued
+    from a state across the two layouts; the time loop exchanges only
+    all-gathers (spikes once per window, halo voltages once per step)."""
     out = _check(devices, "mesh")
     assert out["devices"] == devices
     for kind, r in out["mesh"].items():
         assert r["max_abs"] < 1e-9 and r["grad_rel"] < 1e-8, (kind, r)
+        assert r["continued_max_abs"] < 1e-9, (kind, r)
         assert r["spikes"] > 0
         if devices > 1:  # the spikes cross devices once per window
             assert r["collectives"].get("all-gather per window", 0) >= 1, r
