@@ -473,3 +473,36 @@ def test_float32_close_to_float64():
     assert jnp.zeros(1).dtype == jnp.float64  # the flag is restored
     assert float(v64.max()) > 0.0  # a spike: the hardest part to match
     np.testing.assert_allclose(np.asarray(v32, np.float64), v64, atol=1e-2, rtol=0)
+
+
+def test_builders_and_inputs_own_their_arrays():
+    """Changing the caller's NumPy arrays after a builder or input took them
+    changes nothing (JAX on CPU may adopt a NumPy buffer without copying)."""
+    cell = dx.Cell(dx.Branch(dx.Compartment(), ncomp=2), parents=[-1, 0])
+    base = dx.insert(dx.Network([cell] * 2), dx.channels.HH())
+    n = dx.n_steps(5.0, 0.025)
+    current = np.full((n, 2), 0.3)
+    clamp_v = np.full(n, -30.0)
+    g_na = np.linspace(0.1, 0.13, 8)  # 8 compartments
+    radius = np.linspace(1.0, 2.0, 8)
+    weights = np.array([[1e-3, 2e-3], [3e-3, 4e-3]])
+
+    def build():
+        net = dx.insert(base, dx.channels.HH(gNa=g_na))
+        net = dx.set(net, "radius", radius)
+        net = dx.connect(
+            net, dx.select(net, branch=0, comp=0), dx.select(net, branch=1, comp=1),
+            dx.synapses.Ionotropic(gS=weights),
+        )  # fmt: skip
+        stim = [
+            dx.Stimulus(dx.select(net, cell=[0, 1], branch=0, comp=0), current),
+            dx.VoltageClamp(dx.select(net, cell=1, branch=1, comp=1), clamp_v),
+        ]
+        return net, stim
+
+    net, stim = build()
+    before = dx.simulate(net, 5.0, 0.025, stimuli=stim).ys
+    for a in (current, clamp_v, g_na, radius, weights):
+        a[...] = -a * 7.0  # every input, after every builder
+    after = dx.simulate(net, 5.0, 0.025, stimuli=stim).ys
+    np.testing.assert_array_equal(before, after)

@@ -120,7 +120,9 @@ def float_values(x):
     """
     if isinstance(x, jax.core.Tracer):
         return jnp.asarray(x, dtype=float)
-    return np.asarray(x, dtype=jnp.result_type(float))
+    # A copy: a network owns its values (JAX on CPU may adopt a NumPy buffer,
+    # which the caller could then change under it).
+    return np.array(x, dtype=jnp.result_type(float), copy=True)
 
 
 def _to_device(x) -> Array:
@@ -250,7 +252,7 @@ def set_values(
     """
     index = np.asarray(index)
     traced = isinstance(value, jax.core.Tracer)
-    value = jnp.asarray(value) if traced else np.asarray(value)
+    value = jnp.asarray(value) if traced else np.array(value, copy=True)
     if value.ndim == 0:
         per_elem = False
     elif value.shape == (len(index),):

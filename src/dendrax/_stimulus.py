@@ -105,7 +105,7 @@ class Stimulus(eqx.Module):
 
     def __init__(self, where: Selection, current: Float[ArrayLike, ...]):
         self.where = where
-        self.current = jnp.asarray(current, dtype=float)
+        self.current = jnp.array(current, dtype=float)  # a copy: never the caller's
 
 
 class VoltageClamp(eqx.Module):
@@ -132,8 +132,8 @@ class VoltageClamp(eqx.Module):
         rs: RealScalarLike = 0.01,
     ):
         self.where = where
-        self.voltage = jnp.asarray(voltage, dtype=float)
-        self.rs = jnp.asarray(rs, dtype=float)
+        self.voltage = jnp.array(voltage, dtype=float)  # copies, as above
+        self.rs = jnp.array(rs, dtype=float)
         if not isinstance(rs, jax.core.Tracer) and np.any(np.asarray(rs) <= 0):
             raise ValueError(f"VoltageClamp: rs must be positive (MΩ), got {rs}.")
 
