@@ -183,10 +183,7 @@ def _event_group(members: list[int], plans: list[_Plan]) -> _EventGroup:
     target = np.concatenate(
         [pl.target + t0 for pl, t0 in zip(plans, target_start)]
     ).astype(np.int64)
-    deg = np.bincount(row, minlength=len(cells))
-    width = max(int(deg.max(initial=0)), 1)
-    by_row = np.argsort(row, kind="stable")
-    col = np.arange(len(row)) - np.concatenate([[0], np.cumsum(deg)])[row[by_row]]
+    by_row, col, width = _rows(row, len(cells))
     edges = np.full((len(cells), width), edge_start[-1], np.int32)
     edges[row[by_row], col] = by_row
     targets = np.full((len(cells), width), target_start[-1], np.int32)
@@ -204,6 +201,16 @@ def _event_group(members: list[int], plans: list[_Plan]) -> _EventGroup:
         target_start=tuple(int(x) for x in target_start),
         max_spikes=min(sum(pl.max_spikes for pl in plans), len(cells)),
     )
+
+
+def _rows(row: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Entries laid out as rows of a padded table, given each entry's row:
+    the entries in row order, each one's column within its row, and the
+    longest row (at least 1)."""
+    deg = np.bincount(row, minlength=n_rows)
+    order = np.argsort(row, kind="stable")
+    col = np.arange(len(row)) - (np.cumsum(deg) - deg)[row[order]]
+    return order, col, max(int(deg.max(initial=0)), 1)
 
 
 def _buffer_length(plans) -> int:

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ._events import _delivery_weights, _EventGroup, _Plan, _plans, _sources
+from ._events import _delivery_weights, _EventGroup, _Plan, _plans, _rows, _sources
 from ._network import Network, Topology
 from ._prepare import _prepare, _Prepared, state_groups
 from ._record import _spec
@@ -402,17 +402,17 @@ def _tables(projections, plans, edges, targets, cells: _Split, cell):
             delay.append(pl.delay[glob])
         pre, slot, tgt, delay = map(np.concatenate, (pre, slot, tgt, delay))
         cells_d, row = np.unique(pre, return_inverse=True)
-        order = np.argsort(row, kind="stable")
-        deg = np.bincount(row, minlength=len(cells_d))
-        col = np.arange(len(row)) - (np.cumsum(deg) - deg)[row[order]]
-        rows.append((cells_d, row[order], col, slot[order], tgt[order], delay[order]))
+        order, col, width = _rows(row, len(cells_d))
+        rows.append(
+            (cells_d, row[order], col, slot[order], tgt[order], delay[order], width)
+        )
     n_rows = max(max(len(r[0]) for r in rows), 1)
-    width = max([int(r[2].max()) + 1 for r in rows if r[2].size] + [1])
+    width = max(r[6] for r in rows)
     cols = np.full((n_dev, n_rows), cells.local.size, np.int64)
     slots = np.full((n_dev, n_rows, width), e0[-1], np.int64)
     tgts = np.full((n_dev, n_rows, width), t0[-1], np.int64)
     delays = np.zeros((n_dev, n_rows), np.int64)
-    for d, (cells_d, row, col, slot, tgt, delay) in enumerate(rows):
+    for d, (cells_d, row, col, slot, tgt, delay, _) in enumerate(rows):
         cols[d, : len(cells_d)] = cells.flat[cells_d]
         slots[d, row, col] = slot
         tgts[d, row, col] = tgt
@@ -780,16 +780,8 @@ def _record_slots(parts: _Parts, net: Network, spec):
             split = parts.targets[spec.k]
         flat, width = split.flat[spec.pos], split.local.shape[1]
     dev, slot = np.divmod(flat, width)
-    counts = np.bincount(dev, minlength=parts.n_dev)
-    n_read = max(int(counts.max(initial=0)), 1)
-    reads = np.zeros((parts.n_dev, n_read), np.int64)
-    order = np.argsort(dev, kind="stable")
-    starts = np.cumsum(counts) - counts
-    j = np.arange(len(dev)) - starts[dev[order]]
-    reads[dev[order], j] = slot[order]
-    columns = np.empty(len(dev), np.int64)
-    columns[order] = dev[order] * n_read + j
-    return reads, columns
+    split = _split(dev, parts.n_dev)  # the record's columns over the devices
+    return np.append(slot, 0)[split.take(pad=len(slot))], split.flat
 
 
 def _observer_of(spec, reads):
