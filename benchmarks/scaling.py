@@ -51,7 +51,8 @@ def worker(cells: int, degree: int, float64: bool, repeats: int) -> dict:
         net = dx.connect(net, somata, somata, syn, rule, key=jax.random.key(0))
     # Long enough to time, short enough for the large points.
     work = cells * (1 + degree / 10)
-    t_max = float(np.clip(4e6 / work, 2.0, 100.0))
+    # On the grid: dendrax refuses a t_max that is not a multiple of dt.
+    t_max = round(float(np.clip(4e6 / work, 2.0, 100.0)) / DT) * DT
     steps = dx.n_steps(t_max, DT)
     stim = dx.Stimulus(dx.select(net, cell=0), jnp.full((steps,), 0.5))
 

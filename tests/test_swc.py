@@ -151,9 +151,12 @@ SWC_ERRORS = {
     "roots": ("1 1 0 0 0 5 -1\n2 3 10 0 0 1 1\n3 3 20 0 0 1 -1\n", "2 trees"),
     "missing": (
         "1 1 0 0 0 5 -1\n2 3 10 0 0 1 1\n3 3 20 0 0 1 7\n",
-        "line 3: point 3 has parent 7, which is not in the file",
+        "line 3, column 7: point 3 has parent 7, which is not in the file",
     ),
-    "zero_radius": ("1 1 0 0 0 5 -1\n2 3 10 0 0 0 1\n", "line 2: radius 0 is not"),
+    "zero_radius": (
+        "1 1 0 0 0 5 -1\n2 3 10 0 0 0 1\n",
+        "line 2, column 6: radius 0 is not",
+    ),
     "negative_radius": ("1 1 0 0 0 5 -1\n2 3 10 0 0 -0.2 1\n", "radius -0.2"),
     "float_id": ("1 1 0 0 0 5 -1\n3.7 3 10 0 0 1 1\n", "id 3.7 is not an integer"),
     "float_type": ("1 1 0 0 0 5 -1\n2 3.5 10 0 0 1 1\n", "type 3.5 is not an"),

@@ -110,13 +110,11 @@ def test_to_csr_rejects_unsorted_edges():
         dx.conn.to_csr([0, 2, 1], [0, 0, 0], 3)
 
 
-def test_to_csr_rejects_rows_beyond_n_pre():
-    # BUG: a pre index >= n_pre silently yields an indptr of the wrong length
-    # (here 7 entries for n_pre=3) instead of an error.
-    # Suggested fix in to_csr: if pre.size and (pre.min() < 0 or pre.max() >= n_pre):
-    # raise ValueError naming n_pre.
-    with pytest.raises((ValueError, IndexError)):
-        dx.conn.to_csr([0, 5], [1, 2], 3)
+@pytest.mark.parametrize("pre", [[0, 5], [-1, 0]])
+def test_to_csr_rejects_rows_outside_n_pre(pre):
+    # A row outside [0, n_pre) would give an indptr of the wrong length.
+    with pytest.raises(ValueError, match=r"pre indices must lie in \[0, 3\)"):
+        dx.conn.to_csr(pre, [1, 2], 3)
 
 
 # --- storage forms: scalar, vector, matrix ----------------------------------------
@@ -308,7 +306,7 @@ def test_wrong_length_vector_value_raises():
     pre, post = _pre_post(net)
     # FromMatrix(SEED) makes 6 edges; 12 values (one per cell pair) is not a vector
     # over the edges.
-    with pytest.raises(ValueError, match=r"'gS'.*\(6,\)"):
+    with pytest.raises(ValueError, match=r"'Ionotropic.gS'.*\(6,\)"):
         dx.connect(
             net,
             pre,
@@ -316,7 +314,7 @@ def test_wrong_length_vector_value_raises():
             dx.synapses.Ionotropic(gS=np.ones(12)),
             dx.conn.FromMatrix(SEED),
         )
-    with pytest.raises(ValueError, match="'k_minus'"):
+    with pytest.raises(ValueError, match="'Ionotropic.k_minus'"):
         dx.connect(net, pre, post, dx.synapses.Ionotropic(k_minus=np.ones(5)))
 
 

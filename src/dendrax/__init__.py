@@ -35,7 +35,11 @@ from ._select import (
 )
 from ._serialise import load as load, save as save
 from ._share import make_trainable as make_trainable, share as share
-from ._simulate import Solution as Solution, simulate as simulate
+from ._simulate import (
+    Solution as Solution,
+    fastest_time_constant as fastest_time_constant,
+    simulate as simulate,
+)
 from ._solver import (
     AbstractSolver as AbstractSolver,
     CrankNicolson as CrankNicolson,

@@ -7,6 +7,7 @@ import jax
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
+from ._check import real
 from ._custom_types import FloatValues
 from ._network import (
     Network,
@@ -28,8 +29,11 @@ from .synapses.event import AbstractEventSynapse
 
 def _population(net: Network, sel: Selection, who: str):
     """Cell ids of a selection and, per cell, its first selected compartment."""
-    if sel is None:
-        raise ValueError(f"connect: {who} must be a Selection, not None.")
+    if not isinstance(sel, Selection):
+        raise TypeError(
+            f"connect: {who} must be a dx.Selection (from dx.select), got "
+            f"{type(sel).__name__}."
+        )
     nodes = resolve(net, sel, f"connect ({who})")
     cells, first = np.unique(net.nodes.cell.array[nodes], return_index=True)
     return cells, nodes[first]
@@ -149,10 +153,15 @@ def connect(
         t_order = np.argsort(post_site, kind="stable")
         targets = post_site[t_order]
 
+        owner, bound = type(synapse).__name__, synapse.bound
+
         def per_field(f, v):
+            name = f"{owner}.{f}"
             if f in edge_fields:
-                return as_param(v, n_new, "connect", f, "new edge")
-            param = as_param(v, len(targets), "connect", f, "postsynaptic cell")
+                return as_param(v, n_new, "connect", name, "new edge", bound(f))
+            param = as_param(
+                v, len(targets), "connect", name, "postsynaptic cell", bound(f)
+            )
             return take(param, t_order)
 
         model = map_params(per_field, synapse)
@@ -239,7 +248,7 @@ def _delays(delay, rows, cols, shape, n) -> np.ndarray:
             "connect: delay must be concrete (it fixes the ring buffer's length), "
             "not traced."
         )
-    d = np.asarray(delay, dtype=float)
+    d = real(delay, "connect", "delay")
     if d.ndim == 2 and d.shape in (shape, (shape[0], 1)):
         d = np.broadcast_to(d, shape)[rows, cols]
     elif d.ndim == 0:

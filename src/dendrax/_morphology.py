@@ -8,7 +8,7 @@ Units follow NEURON: µm, µF/cm², Ω·cm, mV.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import equinox as eqx
@@ -257,7 +257,7 @@ def _check_parents(parents, n: int) -> tuple[int, ...]:
             )
         if int(p) != p:
             raise ValueError(
-                f"Cell: parents[{i}] = {p!r} is not an integer; give the index of "
+                f"Cell: parents[{i}] = {float(p)} is not an integer; give the index of "
                 "the parent branch (-1 for the root)."
             )
         out.append(int(p))
@@ -382,7 +382,7 @@ class Cell(eqx.Module):
         parents = list(parents)
         if isinstance(branches, Branch):
             branches = (branches,) * len(parents)
-        branches = tuple(branches)
+        branches = tuple(branches) if isinstance(branches, Sequence) else ()
         if not branches or not all(isinstance(b, Branch) for b in branches):
             raise TypeError(
                 "Cell: branches must be a Branch or a sequence of Branches."
@@ -394,6 +394,11 @@ class Cell(eqx.Module):
         self.branches = branches
         self.attach = _check_attach(attach, len(branches))
         group_items = []
+        if groups is not None and not isinstance(groups, Mapping):
+            raise TypeError(
+                "Cell: groups must map group names to branch indices, e.g. "
+                f"{{'soma': [0]}}, got {groups!r}."
+            )
         for k, v in (groups or {}).items():
             members = []
             for i in v:
@@ -412,9 +417,11 @@ class Cell(eqx.Module):
                     f"indices in [0, {len(branches) - 1}]."
                 )
         if xyz is not None:
-            xyz = np.asarray(xyz, float)
+            xyz = np.array(xyz, float)
             if xyz.shape != (self.ncomp, 3):
                 raise ValueError(f"Cell: xyz must have shape ({self.ncomp}, 3).")
+            if not np.all(np.isfinite(xyz)):
+                raise ValueError("Cell: xyz must be finite (centres in µm).")
             xyz = Ix(xyz)
         self.xyz = xyz
 

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ._check import Bound, check
 from ._custom_types import FloatValues
 from ._morphology import Cell, outline
 from ._param import Param, concat, float_values, set_values, take, tied, untied
@@ -372,7 +373,7 @@ class Network(eqx.Module):
     def __init__(self, cells: Cell | Sequence[Cell]):
         if isinstance(cells, Cell):
             cells = [cells]
-        cells = list(cells)
+        cells = list(cells) if isinstance(cells, Sequence) else []
         if not cells or not all(isinstance(c, Cell) for c in cells):
             raise TypeError(
                 "Network: cells must be a Cell or a non-empty list of Cells."
@@ -493,10 +494,13 @@ def cable_geometry(net: Network) -> CableGeometry:
 # --- pure builders -----------------------------------------------------------------
 
 
-def as_param(value, n: int, who: str, name: str, what: str) -> Param:
+def as_param(
+    value, n: int, who: str, name: str, what: str, bound: Bound = "finite"
+) -> Param:
     """`n` elements from a scalar (one tie group shared by all: the same value,
-    stored once) or one value per element (each its own group)."""
-    arr = float_values(value)
+    stored once) or one value per element (each its own group), checked
+    against `bound` (see `_check.check`)."""
+    arr = float_values(check(value, who, name, bound))
     if arr.ndim == 0:
         return tied(arr, n)
     if arr.shape != (n,):
@@ -510,7 +514,10 @@ def as_param(value, n: int, who: str, name: str, what: str) -> Param:
 def parametrize(model: eqx.Module, n: int, who: str, what: str) -> eqx.Module:
     """`model` with every parameter field turned into an untied `Param` of `n`
     elements (scalars are broadcast)."""
-    return map_params(lambda f, v: as_param(v, n, who, f, what), model)
+    owner = type(model).__name__
+    return map_params(
+        lambda f, v: as_param(v, n, who, f"{owner}.{f}", what, model.bound(f)), model
+    )
 
 
 def insert(
@@ -580,6 +587,16 @@ def merge_nodes(old, old_nodes, new, new_nodes, fields=None):
     return map_params(merge, old, new), nodes[order]
 
 
+def _bound(net: Network, name: str) -> Bound:
+    """The bound of parameter `name` (see `_check.check`)."""
+    if name in COMPARTMENT_PARAMS:
+        return "finite" if name == "v_init" else "positive"
+    owner, _, field = name.partition(".")
+    models = [m.channel for m in net.mechanisms if m.name == owner]
+    models += [p.synapse for p in net.synapses if p.name == owner]
+    return models[0].bound(field) if models else "finite"
+
+
 def locate(net: Network, name: str, who: str):
     """Find a parameter by name.
 
@@ -589,6 +606,10 @@ def locate(net: Network, name: str, who: str):
     """
     if name in COMPARTMENT_PARAMS:
         return (lambda n: getattr(n.nodes, name)), np.arange(len(net)), "nodes"
+    if not isinstance(name, str):
+        raise TypeError(
+            f"{who}: name must be a string such as 'radius' or 'HH.gNa', got {name!r}."
+        )
     owner, _, field = name.partition(".")
     for i, m in enumerate(net.mechanisms):
         if m.name == owner and field in param_fields(m.channel):
@@ -701,12 +722,7 @@ def set(
     """
     getter, elems, kind = locate(net, name, "set")
     pos = positions(elems, resolve(net, where, "set", kind), name, "set")
-    if name in ("length", "radius", "axial_resistivity", "capacitance"):
-        value = eqx.error_if(
-            jnp.asarray(value, float),
-            jnp.any(jnp.asarray(value) <= 0),
-            f"set: {name} must be positive.",
-        )
+    value = check(value, "set", name, _bound(net, name))
     param = getter(net)
     if param.fixed is None or param.free is None:
         return eqx.tree_at(getter, net, _set_in_half(param, pos, value, name))
@@ -771,6 +787,8 @@ def add_group(net: Network, name: str, where: Selection) -> Network:
         raise ValueError(
             f"add_group: group {name!r} exists already; choose another name."
         )
+    if not isinstance(where, Selection):
+        raise TypeError("add_group: where= must be a dx.Selection (from dx.select).")
     idx = resolve(net, where, "add_group")
     groups = Groups(net.groups.items + ((name, Ix(idx)),))
     return eqx.tree_at(lambda n: n.groups, net, groups)

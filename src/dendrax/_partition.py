@@ -445,7 +445,9 @@ def _with(values, extra):
     return jnp.concatenate([values, jnp.asarray([extra], values.dtype)])
 
 
-def simulate_on_mesh(net, n, dt, stimuli, records, theta, state, checkpoint, mesh):
+def simulate_on_mesh(
+    net, n, dt, stimuli, records, theta, state, checkpoint, mesh, check="v"
+):
     """`simulate` with the cells split over the mesh axis "cells"."""
     from ._simulate import _run
 
@@ -569,21 +571,24 @@ def simulate_on_mesh(net, n, dt, stimuli, records, theta, state, checkpoint, mes
 
             exchange = (window, swap)
         every = records[0].every
-        ts, ys, final = _run(
+        ts, ys, final, health = _run(
             lay, prep_d, plans_d, state_d, drive_d, observers, n, every, dt, theta,
-            checkpoint, exchange, context=(prep_d, rules_d, st),
+            checkpoint, exchange, check, context=(prep_d, rules_d, st),
         )  # fmt: skip
-        return jax.tree.map(lambda a: a[None], (ys, final))
+        return jax.tree.map(lambda a: a[None], (ys, final, health))
 
     run = jax.shard_map(device, mesh=mesh, in_specs=(spec_in,), out_specs=spec_in)
-    ys, final = run(dynamic)
+    ys, final, (first, var) = run(dynamic)
+    # The earliest failure over the devices (each checked its own part).
+    d = jnp.argmin(first)
+    health = first[d], var[d]
     every = records[0].every
     ts = jnp.arange(n // every + 1) * (every * dt)
     ys = tuple(
         jnp.moveaxis(y, 0, 1).reshape(y.shape[1], -1)[:, c] for y, c in zip(ys, columns)
     )
     final = _global_state(net, parts, final, state0)
-    return _place((ts, ys, final), mesh, PartitionSpec())
+    return _place((ts, ys, final, health), mesh, PartitionSpec())
 
 
 @jax.custom_jvp

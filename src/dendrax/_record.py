@@ -41,7 +41,21 @@ class Record(eqx.Module):
     every: int | np.integer = eqx.field(static=True, default=1)
 
     def __check_init__(self):
-        if not isinstance(self.every, int | np.integer) or self.every < 1:
+        if not isinstance(self.name, str):
+            raise TypeError(
+                f"Record: name must be a string such as 'v', 'spikes' or 'HH.m', got "
+                f"{self.name!r}."
+            )
+        if self.where is not None and not isinstance(self.where, Selection):
+            raise TypeError(
+                f"Record: where must be a dx.Selection (from dx.select) or None, got "
+                f"{type(self.where).__name__}."
+            )
+        if (
+            isinstance(self.every, bool)
+            or not isinstance(self.every, int | np.integer)
+            or self.every < 1
+        ):
             raise ValueError(
                 f"Record: every must be an integer >= 1, got {self.every}."
             )

@@ -65,11 +65,15 @@ class Selection(eqx.Module):
     """Sorted, unique indices of selected nodes (compartments) or edges.
 
     Build one with `dx.select`; combine with `&` and `|`; `len(sel)` counts the
-    selected elements. A selection holds no reference to its network.
+    selected elements. A selection holds no reference to its network, only a
+    fingerprint of its structure (its compartments; for edges, also its
+    synapses): functions given a selection made on a network of another
+    structure refuse it, rather than pick other elements.
     """
 
     index: Ix = eqx.field(static=True)
     kind: Literal["nodes", "edges"] = eqx.field(static=True, default="nodes")
+    network: int | None = eqx.field(static=True, default=None)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -85,7 +89,13 @@ class Selection(eqx.Module):
                 "Selections can only be combined with selections of the "
                 f"same kind ({self.kind})."
             )
-        return Selection(Ix(op(self.indices, other.indices)), self.kind)
+        if None not in (self.network, other.network) and self.network != other.network:
+            raise ValueError(
+                "These selections were made on different networks; select both on "
+                "the same one."
+            )
+        network = other.network if self.network is None else self.network
+        return Selection(Ix(op(self.indices, other.indices)), self.kind, network)
 
     def __and__(self, other: Selection) -> Selection:
         return self._combine(other, np.intersect1d)
@@ -97,6 +107,17 @@ class Selection(eqx.Module):
 _Ints = int | Sequence[int] | np.ndarray | Literal["all"] | None
 
 
+def fingerprint(net: Network, kind: Literal["nodes", "edges"]) -> int:
+    """A cheap hash of a network's structure: its compartments (cell, branch,
+    index, parent) and, for edges, its projections' edges. `Ix` arrays hash once,
+    when made, so this costs a few hash combinations."""
+    nodes = net.nodes
+    key = (nodes.cell, nodes.branch, nodes.comp, net.topology.parent)
+    if kind == "edges":
+        key += tuple((p.name, p.pre, p.post) for p in net.synapses)
+    return hash(key)
+
+
 def _match(column: np.ndarray, wanted: _Ints, name: str) -> np.ndarray:
     if wanted is None or (isinstance(wanted, str) and wanted == "all"):
         return np.ones(len(column), bool)
@@ -104,11 +125,19 @@ def _match(column: np.ndarray, wanted: _Ints, name: str) -> np.ndarray:
         raise ValueError(
             f"select: {name}={wanted!r}; use an int, a list of ints or 'all'."
         )
+    given = wanted
     wanted = np.atleast_1d(np.asarray(wanted))
     if wanted.size == 0:
         raise ValueError(f"select: {name}=[] selects nothing; give at least one index.")
     if wanted.dtype.kind not in "iu":
         raise TypeError(f"select: {name} must hold integers, got {wanted.dtype}.")
+    missing = wanted[~np.isin(wanted, column)]
+    if missing.size:
+        raise ValueError(
+            f"select: {name}={given!r} holds {missing[0]}, which is out of range: "
+            f"{name.rstrip('s')} indices in this network run from {column.min()} to "
+            f"{column.max()}."
+        )
     return np.isin(column, wanted)
 
 
@@ -205,6 +234,10 @@ def select(
     A `Selection` of nodes (or edges). Raises `ValueError` if nothing is
     selected.
     """
+    from ._network import Network
+
+    if not isinstance(net, Network):
+        raise TypeError(f"select: net must be a dx.Network, got {type(net).__name__}.")
     if edges is not None:
         if any(x is not None for x in (cell, branch, comp, group, where)):
             raise ValueError(
@@ -241,7 +274,7 @@ def select(
             f"group={group!r}) is empty; check the indices against the network "
             f"({int(table.cell.max()) + 1} cells)."
         )
-    return Selection(Ix(np.flatnonzero(mask)))
+    return Selection(Ix(np.flatnonzero(mask)), "nodes", fingerprint(net, "nodes"))
 
 
 def _select_edges(net: Network, edges) -> Selection:
@@ -257,14 +290,9 @@ def _select_edges(net: Network, edges) -> Selection:
             )
     else:
         mask = _match(table.index, edges, "edges")
-        wanted = np.atleast_1d(edges) if not isinstance(edges, str) else []
-        if len(wanted) and (np.min(wanted) < 0 or np.max(wanted) >= len(table)):
-            raise ValueError(
-                f"select: edges= holds indices outside [0, {len(table) - 1}]."
-            )
     if not mask.any():
         raise ValueError(f"select: the edge selection edges={edges!r} is empty.")
-    return Selection(Ix(np.flatnonzero(mask)), "edges")
+    return Selection(Ix(np.flatnonzero(mask)), "edges", fingerprint(net, "edges"))
 
 
 def resolve(
@@ -290,6 +318,12 @@ def resolve(
         )
     if len(where) == 0:
         raise ValueError(f"{who}: where= is an empty selection.")
-    if where.indices.max() >= n:
-        raise ValueError(f"{who}: where= selects {kind} beyond this network's {n}.")
+    if where.indices.max() >= n or (
+        where.network is not None and where.network != fingerprint(net, kind)
+    ):
+        what = "compartments" if kind == "nodes" else "compartments and synapses"
+        raise ValueError(
+            f"{who}: where= was made on another network (its {what} differ from "
+            "this one's); select again on this network with dx.select(net, ...)."
+        )
     return where.indices

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 
 
 def varying_axes(tree) -> frozenset:
@@ -28,3 +29,27 @@ def vary(tree, axes: frozenset):
         return jax.lax.pcast(x, tuple(sorted(missing)), to="varying") if missing else x
 
     return jax.tree.map(lambda x: cast(x) if eqx.is_array(x) else x, tree)
+
+
+def error_if(tree, pred, messages, index=0):
+    """`tree`, guarded by `eqx.branched_error_if(pred, index, messages)`, also
+    inside `shard_map`.
+
+    The check is made on a scalar token added to every floating-point leaf, so
+    it runs whichever leaves are used. Inside `shard_map` the flag is first
+    reduced over the mesh axes it varies over (one all-reduce): the check's
+    branches must not vary over them (equinox's own `error_if` fails there).
+    """
+    index = jnp.asarray(index, jnp.int32)
+    axes = tuple(sorted(varying_axes((pred, index))))
+    if axes:
+        pred = jax.lax.pmax(jnp.asarray(pred, jnp.int32), axes) > 0
+        index = jax.lax.pmax(jnp.where(pred, index, 0), axes)
+    token = eqx.branched_error_if(jnp.zeros(()), pred, index, list(messages))
+
+    def guard(x):
+        if eqx.is_inexact_array(x):
+            return x + vary(token, varying_axes(x)).astype(x.dtype)
+        return x
+
+    return jax.tree.map(guard, tree)

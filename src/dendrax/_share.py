@@ -49,6 +49,11 @@ def _keys(net: Network, kind: str, idx: np.ndarray, by: By, who: str) -> np.ndar
 
 
 def _retie_selected(net, name, where, by, who, make_free: bool, transform=None):
+    if transform is not None and not isinstance(transform, AbstractTransform):
+        raise TypeError(
+            f"{who}: transform must be a dx transform such as dx.Softplus(), "
+            f"dx.Exp() or dx.Sigmoid(lower, upper), got {transform!r}."
+        )
     getter, elems, kind = locate(net, name, who)
     idx = resolve(net, where, who, kind)
     pos = positions(elems, idx, name, who)

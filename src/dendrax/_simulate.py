@@ -6,21 +6,23 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Sequence
+from typing import ClassVar, Literal
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
 from ._custom_types import Number
 from ._events import _plans
-from ._network import Network
+from ._network import Network, map_params, param_fields
 from ._prepare import _prepare, _Prepared
 from ._record import Record, _observer
-from ._sharding import vary, varying_axes
+from ._sharding import error_if, vary, varying_axes
 from ._solver import AbstractSolver, ImplicitEuler
 from ._state import State, _check_state, init_state
 from ._step import _advance, _Drive, _Layout, _layout
@@ -36,11 +38,149 @@ class Solution(eqx.Module):
     - `ys`: recorded values, shape (times, len(where)) for one `Record`, or a tuple
       of such arrays for a sequence of records.
     - `state`: the final `State` (continue from it with `simulate(..., state=)`).
+    - `result`: `Solution.SUCCESSFUL` (0), or `Solution.NONFINITE` (1) when some
+      state became NaN or infinite (an array, so that it can be `vmap`ped).
+    - `failed_step`: the first step after which the state was not finite (0:
+      the initial state), -1 if none; `failed_time` is that time in ms.
+    - `failed_variable`: which state it was, as an index into `variables` (e.g.
+      "v", "HH.m", "Exp.g"), -1 if none.
+
+    `failure` describes the failure in words (when the arrays are concrete).
+    Without `on_nonfinite="raise"` (the default) you see these only with
+    `on_nonfinite="report"`: by default such a run raises instead.
     """
+
+    SUCCESSFUL: ClassVar[int] = 0
+    NONFINITE: ClassVar[int] = 1
 
     ts: Float[Array, " times"]
     ys: Float[Array, "times _sel"] | tuple[Float[Array, "times _sel"], ...]
     state: State
+    result: Int[Array, ""]
+    failed_step: Int[Array, ""]
+    failed_time: Float[Array, ""]
+    failed_variable: Int[Array, ""]
+    variables: tuple[str, ...] = eqx.field(static=True)
+
+    @property
+    def failure(self) -> str | None:
+        """What went wrong, in words (None after a successful run)."""
+        if not np.any(np.asarray(self.result) != self.SUCCESSFUL):
+            return None
+        return _failure(
+            np.asarray(self.failed_step),
+            np.asarray(self.failed_time),
+            np.asarray(self.failed_variable),
+            self.variables,
+        )
+
+
+def _failure(step, time, var, variables) -> str:
+    """The words of a non-finite failure (for batched arrays: the first one)."""
+    k = int(np.flatnonzero(np.ravel(step) >= 0)[0]) if np.ndim(step) else 0
+    step, time, var = (int(np.ravel(step)[k]), float(np.ravel(time)[k]),
+                       int(np.ravel(var)[k]))  # fmt: skip
+    where = f" (run {k} of the batch)" if np.ndim(step) else ""
+    return (
+        f"simulate: the state became non-finite (NaN or inf) in {variables[var]!r} "
+        f"at step {step} (t = {time:g} ms){where}. Common causes: a step too long "
+        "for the fastest channel (reduce dt), a current or conductance too large, a "
+        "NaN in a stimulus or parameter. Pass on_nonfinite='report' to get the "
+        "Solution anyway (its result says what failed)."
+    )
+
+
+# Voltages a gate must follow during a run, and how many of the fastest gate's
+# time constants one step may span before `simulate` warns.
+_V_RANGE = np.linspace(-80.0, 40.0, 121)
+_COARSE = 2.0
+
+
+def fastest_time_constant(net: Network) -> tuple[float, str] | None:
+    """The fastest gating time constant of a network's channels over -80..40 mV.
+
+    Each channel reports its gates' time constants (`time_constants`), at its
+    own parameter values (temperature, ...). `simulate` warns when `dt` is more
+    than twice this: exponential Euler stays stable, but the gates, and with
+    them the spikes, are then poorly resolved (HH at 6.3 °C: 0.108 ms, so dt up
+    to 0.2 ms passes; at dt = 2 ms it misses every spike).
+
+    **Arguments:**
+
+    - `net`: the network (its values must be concrete, not traced).
+
+    **Returns:**
+
+    `(tau in ms, "Channel.gate at v mV")`, or None when no channel reports
+    time constants (or the values are traced).
+    """
+    best = None
+    for m in net.mechanisms:
+        ch = m.channel
+        fields = param_fields(ch)
+        values = [getattr(ch, f).values() for f in fields]
+        if any(isinstance(x, jax.core.Tracer) for x in values):
+            return None
+        # One evaluation per distinct parameter set (usually one; at most
+        # 4096, spread over them), padded to a power of two so that few shapes
+        # are compiled.
+        combos = np.unique(np.stack([np.asarray(x) for x in values], 1), axis=0)
+        if len(combos) > 4096:
+            combos = combos[np.linspace(0, len(combos) - 1, 4096).astype(int)]
+        size = 1 << (len(combos) - 1).bit_length()
+        combos = np.concatenate([combos, np.repeat(combos[-1:], size - len(combos), 0)])
+        columns = dict(zip(fields, combos.T))
+        model = map_params(lambda f, _: jnp.asarray(columns[f]), ch)
+        for gate, tau in _time_constants(model).items():
+            tau = np.asarray(tau)
+            k = np.unravel_index(np.argmin(tau), tau.shape)
+            if best is None or tau[k] < best[0]:
+                where = f"{m.name}.{gate} at {_V_RANGE[k[0]]:.0f} mV"
+                best = (float(tau[k]), where)
+    return best
+
+
+@eqx.filter_jit
+def _time_constants(model):
+    # One small program per channel class (compiled once), rather than one
+    # eager dispatch per operation.
+    return model.time_constants(jnp.asarray(_V_RANGE)[:, None])
+
+
+def _warn_if_coarse(net: Network, dt: float) -> None:
+    fastest = fastest_time_constant(net)
+    if fastest is not None and dt > _COARSE * fastest[0]:
+        tau, where = fastest
+        warnings.warn(
+            f"simulate: dt={dt} ms is more than twice the fastest gating time "
+            f"constant, {tau:.3g} ms ({where}); the run is likely too coarse to "
+            f"follow it (spikes may be missed). Use dt <= {_COARSE * tau:.2g} ms, "
+            "or compare against a run at dt / 2.",
+            stacklevel=3,
+        )
+
+
+def _variables(net: Network, state: State) -> tuple[str, ...]:
+    """Names of the state's floating-point variables, in `_finite` order."""
+    names = ["v"]
+    owners = [m.name for m in net.mechanisms], [p.name for p in net.synapses]
+    for group, who in zip(
+        (state.channels, state.synapses, state.plasticity), (owners[0], *owners[1:] * 2)
+    ):
+        names += [f"{name}.{k}" for d, name in zip(group, who) for k in sorted(d)]
+    return (*names, "spikes")
+
+
+def _finite(state: State, check: str = "all") -> Array:
+    """Per variable of `_variables` (only the first, v, for `check="v"`),
+    whether it holds a non-finite value."""
+    leaves = [state.v]
+    if check == "v":
+        return ~jnp.all(jnp.isfinite(state.v))[None]
+    for group in (state.channels, state.synapses, state.plasticity):
+        leaves += [d[k] for d in group for k in sorted(d)]
+    leaves.append(state.spikes)
+    return jnp.stack([~jnp.all(jnp.isfinite(x)) for x in leaves])
 
 
 def simulate(
@@ -54,6 +194,7 @@ def simulate(
     state: State | None = None,
     checkpoint: bool | None = None,
     mesh: Mesh | None = None,
+    on_nonfinite: Literal["raise", "report", "off"] = "raise",
 ) -> Solution:
     """Simulate a network for `t_max` ms with fixed steps of `dt` ms.
 
@@ -87,12 +228,32 @@ def simulate(
       the presynaptic voltages of graded synapses that cross devices once per
       step (see the "Many devices" docs page). The results, records and final
       state come back as from one device. Call it inside `jax.jit`.
+    - `on_nonfinite`: what to do when the state becomes NaN or infinite (a
+      blow-up: a step too long, a current too large, a NaN given in). Every
+      step checks the membrane potential, which a failing channel or synapse
+      state reaches within a step (one reduction per step). "raise" (the
+      default): raise `eqx.EquinoxRuntimeError`; outside `jit` it says the
+      step, the time and the variable that failed first (found by running
+      again with every variable checked, only after a failure). "report":
+      return the `Solution`, whose `result`, `failed_step`, `failed_time` and
+      `failed_variable` say the same (inside `jit`: the step at which v failed).
+      "off": do not check.
 
     **Returns:**
 
-    A `Solution` with `ts`, `ys` and the final `state`.
+    A `Solution` with `ts`, `ys`, the final `state` and the `result`.
     """
+    if on_nonfinite not in ("raise", "report", "off"):
+        raise ValueError(
+            "simulate: on_nonfinite must be 'raise', 'report' or 'off', got "
+            f"{on_nonfinite!r}."
+        )
+    if not isinstance(net, Network):
+        raise TypeError(
+            f"simulate: net must be a dx.Network, got {type(net).__name__}."
+        )
     n = n_steps(t_max, dt)
+    _warn_if_coarse(net, dt)
     if not isinstance(solver, AbstractSolver):
         raise TypeError(
             "simulate: solver must be dx.ImplicitEuler() or dx.CrankNicolson()."
@@ -100,31 +261,88 @@ def simulate(
     stimuli = (
         [stimuli] if isinstance(stimuli, Stimulus | VoltageClamp) else list(stimuli)
     )
+    if isinstance(record, str) or not isinstance(record, Record | Sequence):
+        raise TypeError(
+            f"simulate: record must be a dx.Record or a sequence of them, got "
+            f"{record!r}; write e.g. record=dx.Record('v')."
+        )
     records = [record] if isinstance(record, Record) else list(record)
+    if not all(isinstance(r, Record) for r in records):
+        raise TypeError("simulate: record must be a dx.Record or a sequence of them.")
     if not records:
         raise ValueError("simulate: record must name at least one Record.")
     every = records[0].every
     if any(r.every != every for r in records):
         raise ValueError("simulate: all records of one run must share the same every.")
+    if state is not None and not isinstance(state, State):
+        raise TypeError(
+            f"simulate: state must be a dx.State (a Solution's .state, or "
+            f"dx.init_state), got {type(state).__name__}."
+        )
     if state is not None:
         _check_state(net, state, dt, "simulate")
-    if mesh is not None:
-        from ._partition import simulate_on_mesh
 
-        ts, ys, final = simulate_on_mesh(
-            net, n, dt, stimuli, records, solver.theta, state, checkpoint, mesh
+    def solve(check: str | None) -> Solution:
+        if mesh is not None:
+            from ._partition import simulate_on_mesh
+
+            ts, ys, final, health = simulate_on_mesh(
+                net, n, dt, stimuli, records, solver.theta, state, checkpoint, mesh,
+                check,
+            )  # fmt: skip
+            shapes = state
+            if state is None:
+                shapes = jax.eval_shape(lambda: init_state(net, dt))
+        else:
+            plans = _plans(net, dt)
+            observers = [_observer(net, r, dt) for r in records]
+            drive = _resolve_stimuli(net, stimuli, n)
+            prep = _prepare(net, plans)
+            shapes = init_state(net, dt) if state is None else state
+            ts, ys, final, health = _run(
+                _layout(net), prep, plans, shapes, drive, observers, n, every, dt,
+                solver.theta, checkpoint, check=check, context=net,
+            )  # fmt: skip
+        first, var = health
+        failed = first < _NONE
+        return Solution(
+            ts=ts,
+            ys=ys[0] if isinstance(record, Record) else ys,
+            state=final,
+            result=jnp.where(failed, Solution.NONFINITE, Solution.SUCCESSFUL),
+            failed_step=jnp.where(failed, first, -1),
+            failed_time=jnp.where(failed, first * dt, jnp.nan),
+            failed_variable=jnp.where(failed, var, -1),
+            variables=_variables(net, shapes),
         )
-    else:
-        plans = _plans(net, dt)
-        observers = [_observer(net, r, dt) for r in records]
-        drive = _resolve_stimuli(net, stimuli, n)
-        prep = _prepare(net, plans)
-        state0 = init_state(net, dt) if state is None else state
-        ts, ys, final = _run(
-            _layout(net), prep, plans, state0, drive, observers, n, every, dt,
-            solver.theta, checkpoint, context=net,
-        )  # fmt: skip
-    return Solution(ts=ts, ys=ys[0] if isinstance(record, Record) else ys, state=final)
+
+    # Each step checks v, which a failing channel or synapse state reaches
+    # within a step; after a failure seen outside `jit`, the run is repeated
+    # with every variable checked, to say which failed first.
+    sol = solve(None if on_nonfinite == "off" else "v")
+    failed = sol.result != Solution.SUCCESSFUL
+    if isinstance(failed, jax.core.Tracer):
+        if on_nonfinite == "raise":
+            # The message is fixed when tracing: it cannot hold the step.
+            message = (
+                "simulate: the membrane potential became non-finite (NaN or inf). "
+                "Run outside jit (or pass on_nonfinite='report' and read the "
+                "Solution's failed_step, failed_time) for when and where it "
+                "started; common causes: a step too long for the fastest channel "
+                "(reduce dt), a current or conductance too large, a NaN in a "
+                "stimulus or parameter."
+            )
+            sol = error_if(sol, jnp.any(failed), [message])
+        return sol
+    if on_nonfinite != "off" and bool(np.any(failed)):
+        sol = solve("all")
+        if on_nonfinite == "raise":
+            raise eqx.EquinoxRuntimeError(sol.failure)
+    return sol
+
+
+# "No failure" in the loop's record of the first non-finite step.
+_NONE = np.iinfo(np.int32).max
 
 
 def _run(
@@ -140,6 +358,7 @@ def _run(
     theta: float,
     checkpoint: bool | None,
     exchange=None,
+    check: str | None = "v",
     context=None,
 ):
     """The time loop of `simulate`, for a whole network or one device's part
@@ -148,8 +367,11 @@ def _run(
     `drive` is `_resolve_stimuli`'s result; `exchange = (m, f)`, if given,
     replaces the state by `f(state)` after every step `k` with
     `(k + 1) % m == 0`; `context` holds the values the loop closes over (they
-    fix the carry's mesh-axis type).
-    Returns the recording times, the observations and the final state."""
+    fix the carry's mesh-axis type). With `check` ("v": the membrane
+    potential; "all": every variable), the loop notes the first step after
+    which the state is not finite, and which variable (`_finite`).
+    Returns the recording times, the observations, the final state and
+    `(first non-finite step or _NONE, its variable)`."""
     cur_idx, xs, clamp_g, cl_idx = drive
     n_comp = lay.topology.n_comp
     if checkpoint is None:
@@ -168,8 +390,18 @@ def _run(
         flags = jnp.asarray((np.arange(n) + 1) % exchange[0] == 0)
     xs = (*xs, flags)
 
+    def watch(health, state):
+        k, first, var = health
+        if not check:
+            return health
+        bad = _finite(state, check)
+        new = jnp.any(bad) & (first == _NONE)
+        k = k + 1
+        var = jnp.where(new, jnp.argmax(bad).astype(var.dtype), var)
+        return k, jnp.where(new, k, first), var
+
     def body(carry, x):
-        state, counts = carry
+        state, counts, health = carry
         w, vc, flag = x
         i_ext = None
         if w:
@@ -180,28 +412,38 @@ def _run(
         state, fired = _advance(lay, prep, plans, state, drive, dt, theta)
         if flag is not None:
             state = jax.lax.cond(flag, exchange[1], lambda s: s, state)
-        return (state, counts + fired), None
+        return (state, counts + fired, watch(health, state)), None
 
     def observe(state, counts):
         return tuple(f(state, counts) for f in observers)
 
-    def block(state, x):
-        (state, counts), _ = _scan(body, (state, no_spikes()), x, every, checkpoint)
-        return state, observe(state, counts)
+    def block(carry, x):
+        state, health = carry
+        carry = (state, no_spikes(), health)
+        (state, counts, health), _ = _scan(body, carry, x, every, checkpoint)
+        return (state, health), observe(state, counts)
 
     n_out = n // every
     head = jax.tree.map(
         lambda a: a[: n_out * every].reshape(n_out, every, *a.shape[1:]), xs
     )
     tail = jax.tree.map(lambda a: a[n_out * every :], xs)
-    final, obs = _scan(block, state0, head, n_out, checkpoint)
+    bad0 = _finite(state0, check) if check else jnp.zeros(1, bool)
+    health = (
+        jnp.int32(0),
+        jnp.where(jnp.any(bad0), 0, _NONE).astype(jnp.int32),
+        jnp.argmax(bad0).astype(jnp.int32),
+    )
+    health = vary(health, axes)
+    (final, health), obs = _scan(block, (state0, health), head, n_out, checkpoint)
     if n - n_out * every:
         tail_n = n - n_out * every
-        (final, _), _ = _scan(body, (final, no_spikes()), tail, tail_n, checkpoint)
+        carry = (final, no_spikes(), health)
+        (final, _, health), _ = _scan(body, carry, tail, tail_n, checkpoint)
     obs0 = observe(state0, no_spikes())
     ys = tuple(jnp.concatenate([o0[None], o]) for o0, o in zip(obs0, obs))
     ts = jnp.arange(n_out + 1) * (every * dt)
-    return ts, ys, final
+    return ts, ys, final, health[1:]
 
 
 # What a gradient stores per step, as a multiple of the state's size: 8-16 for

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from ._check import check
 from ._custom_types import Number, RealScalarLike
 from ._network import Network
 from ._select import Selection, resolve
@@ -19,11 +20,12 @@ from ._static import Ix
 
 
 def n_steps(t_max: Number, dt: Number) -> int:
-    """Number of steps of a run, `round(t_max / dt)`, after checking both.
+    """Number of steps of a run, `t_max / dt`, after checking both.
 
     **Arguments:**
 
-    - `t_max`: duration in ms (at least `dt`).
+    - `t_max`: duration in ms: a multiple of `dt` (to 1e-9 relative; anything
+      else is an error, never rounded), at least `dt`.
     - `dt`: step in ms (positive).
 
     **Returns:**
@@ -31,6 +33,8 @@ def n_steps(t_max: Number, dt: Number) -> int:
     The number of steps.
     """
     for name, value in (("dt", dt), ("t_max", t_max)):
+        if isinstance(value, bool):
+            value = None  # refused below
         if isinstance(value, jax.core.Tracer) or not isinstance(
             value, int | float | np.floating | np.integer
         ):
@@ -46,7 +50,16 @@ def n_steps(t_max: Number, dt: Number) -> int:
         raise ValueError(
             f"t_max={t_max} is shorter than one step dt={dt}; increase t_max."
         )
-    return int(round(t_max / dt))
+    n = round(t_max / dt)
+    if abs(n * dt - t_max) > 1e-9 * t_max:
+        below, above = math.floor(t_max / dt), math.ceil(t_max / dt)
+        raise ValueError(
+            f"t_max={t_max} is not a multiple of dt={dt} ({t_max / dt:.6g} steps); "
+            f"runs are never rounded to the grid: use t_max={below * dt:.10g} "
+            f"({below} steps) or {above * dt:.10g} ({above}), or a dt that divides "
+            "t_max."
+        )
+    return int(n)
 
 
 def stimulus_times(t_max: Number, dt: Number) -> Float[Array, " step"]:
@@ -104,8 +117,9 @@ class Stimulus(eqx.Module):
     current: Float[Array, " step"] | Float[Array, "step sel"]
 
     def __init__(self, where: Selection, current: Float[ArrayLike, ...]):
-        self.where = where
-        self.current = jnp.array(current, dtype=float)  # a copy: never the caller's
+        self.where = _selection(where, "Stimulus")
+        # A copy: never the caller's buffer.
+        self.current = jnp.array(check(current, "Stimulus", "current"), dtype=float)
 
 
 class VoltageClamp(eqx.Module):
@@ -131,11 +145,20 @@ class VoltageClamp(eqx.Module):
         voltage: Float[ArrayLike, ...],
         rs: RealScalarLike = 0.01,
     ):
-        self.where = where
-        self.voltage = jnp.array(voltage, dtype=float)  # copies, as above
-        self.rs = jnp.array(rs, dtype=float)
-        if not isinstance(rs, jax.core.Tracer) and np.any(np.asarray(rs) <= 0):
-            raise ValueError(f"VoltageClamp: rs must be positive (MΩ), got {rs}.")
+        self.where = _selection(where, "VoltageClamp")
+        # Copies, as above.
+        self.voltage = jnp.array(check(voltage, "VoltageClamp", "voltage"), dtype=float)
+        self.rs = jnp.array(check(rs, "VoltageClamp", "rs", "positive"), dtype=float)
+
+
+def _selection(where, who: str) -> Selection:
+    if not isinstance(where, Selection):
+        raise TypeError(
+            f"{who}: where must be a dx.Selection (from dx.select), got "
+            f"{type(where).__name__}; for every compartment of a network, "
+            "use dx.select(net, cell='all')."
+        )
+    return where
 
 
 def _waveform(x: Array, n: int, n_sel: int, who: str) -> Array:

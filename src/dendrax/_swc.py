@@ -75,26 +75,32 @@ class _Points:
                         if k == 1
                         else ""
                     )
-                    self.fail(
-                        lineno,
-                        f"column {k + 1} ({names[k]}) is {f!r}, not a number{hint}",
-                    )
-            if not all(math.isfinite(v) for v in vals):
-                self.fail(lineno, "holds a value that is not finite")
+                    self.fail(lineno, f"{names[k]} is {f!r}, not a number{hint}", k + 1)
+            for k, v in enumerate(vals):
+                if not math.isfinite(v):
+                    self.fail(lineno, f"{names[k]} {fields[k]} is not finite", k + 1)
             for k in (0, 1, 6):
                 if vals[k] != int(vals[k]):
                     self.fail(
                         lineno,
                         f"{names[k]} {fields[k]} is not an integer; SWC ids, types "
                         "and parents are whole numbers",
+                        k + 1,
                     )
-            if vals[0] < 0:
-                self.fail(lineno, f"id {fields[0]} is negative; use ids >= 0")
+            for k in (0, 1):
+                if vals[k] < 0:
+                    self.fail(
+                        lineno,
+                        f"{names[k]} {fields[k]} is negative; SWC ids and types are "
+                        "integers >= 0",
+                        k + 1,
+                    )
             if vals[5] <= 0:
                 self.fail(
                     lineno,
                     f"radius {fields[5]} is not positive; every point needs a "
                     "radius > 0 (a zero radius blocks the axial current)",
+                    6,
                 )
             rows.append(vals)
             lines.append(lineno)
@@ -132,6 +138,7 @@ class _Points:
                 self.fail(
                     lines[k],
                     f"point {ids[k]} has parent {pid[k]}, which is not in the file",
+                    7,
                 )
             parent[k] = index[int(pid[k])]
         for k in np.flatnonzero(pid >= ids):
@@ -150,6 +157,7 @@ class _Points:
                 f"point {ids[k]} has parent {pid[k]}, which is not smaller than its "
                 "id; NEURON's importer needs every parent listed with a smaller id: "
                 "renumber the points",
+                7,
             )
         self.type = data[:, 1].astype(np.int64)
         self.xyz = data[:, 2:5]
@@ -157,8 +165,9 @@ class _Points:
         self.parent = parent
         self.lines = lines
 
-    def fail(self, lineno, what: str):
-        raise ValueError(f"read_swc: {self.path}, line {lineno}: {what}.")
+    def fail(self, lineno, what: str, column: int | None = None):
+        where = f"line {lineno}" + ("" if column is None else f", column {column}")
+        raise ValueError(f"read_swc: {self.path}, {where}: {what}.")
 
 
 class _Section:

@@ -66,6 +66,12 @@ def steady(rates, v):
     return alpha / (alpha + beta)
 
 
+def tau(rates, v, phi):
+    """Time constant (ms) of dx/dt = phi * (alpha (1 - x) - beta x) at `v`."""
+    alpha, beta = rates(v)
+    return 1.0 / (phi * (alpha + beta))
+
+
 def exp_euler(x, rates, v, dt, phi):
     """Exponential Euler step of dx/dt = phi * (alpha (1 - x) - beta x)."""
     alpha, beta = rates(v)

@@ -1,8 +1,11 @@
+from typing import ClassVar
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .._custom_types import FloatValues
 from .._spike import heaviside
 from .base import AbstractSpiking, State
@@ -38,6 +41,11 @@ class AdEx(AbstractSpiking):
     v_reset: FloatValues = -70.6
     v_peak: FloatValues = 20.0
     slope: float = eqx.field(static=True, default=1.0)
+    bounds: ClassVar[dict[str, Bound]] = {
+        "g_leak": "positive",
+        "delta_t": "positive",
+        "tau_w": "positive",
+    }
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {"w": self.a * (v - self.e_leak)}

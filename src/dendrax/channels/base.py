@@ -6,13 +6,14 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._check import Checked
 from .._custom_types import FloatValues
 from .._spike import heaviside
 
 State = dict[str, Float[Array, " n"]]
 
 
-class AbstractChannel(eqx.Module):
+class AbstractChannel(Checked):
     """A membrane mechanism: gating states plus a current density.
 
     A channel is a small equinox module whose (non-static) fields are its
@@ -38,6 +39,15 @@ class AbstractChannel(eqx.Module):
     @abc.abstractmethod
     def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
         """Current density (mA/cm², outward positive) at `v`."""
+
+    def time_constants(self, v: Float[Array, "..."]) -> dict[str, Float[Array, "..."]]:
+        """Optional: the time constant (ms) of each gating state at `v`.
+
+        `simulate` warns when `dt` is longer than the fastest of them over
+        -80..40 mV (the run is then likely too coarse to follow the gate). The
+        default, `{}`, opts out; channels with gates should give them.
+        """
+        return {}
 
 
 class AbstractSpiking(AbstractChannel):

@@ -1,5 +1,8 @@
+from typing import ClassVar
+
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .._custom_types import FloatValues
 from . import _rates as r
 from .base import AbstractChannel, State
@@ -23,12 +26,25 @@ class HH(AbstractChannel):
     eK: FloatValues = -77.0
     eLeak: FloatValues = -54.3
     temperature: FloatValues = 6.3
+    bounds: ClassVar[dict[str, Bound]] = {
+        "gNa": "nonnegative",
+        "gK": "nonnegative",
+        "gLeak": "nonnegative",
+    }
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {
             "m": r.steady(r.m_rates, v),
             "h": r.steady(r.h_rates, v),
             "n": r.steady(r.n_rates, v),
+        }
+
+    def time_constants(self, v: Float[Array, "..."]) -> dict[str, Float[Array, "..."]]:
+        phi = r.q10(self.temperature)
+        return {
+            "m": r.tau(r.m_rates, v, phi),
+            "h": r.tau(r.h_rates, v, phi),
+            "n": r.tau(r.n_rates, v, phi),
         }
 
     def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:

@@ -1,5 +1,8 @@
+from typing import ClassVar
+
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .._custom_types import FloatValues
 from . import _rates as r
 from .base import AbstractChannel, State
@@ -14,9 +17,16 @@ class K(AbstractChannel):
     gK: FloatValues = 0.036
     eK: FloatValues = -77.0
     temperature: FloatValues = 6.3
+    bounds: ClassVar[dict[str, Bound]] = {"gK": "nonnegative"}
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {"n": r.steady(r.n_rates, v)}
+
+    def time_constants(self, v: Float[Array, "..."]) -> dict[str, Float[Array, "..."]]:
+        phi = r.q10(self.temperature)
+        return {
+            "n": r.tau(r.n_rates, v, phi),
+        }
 
     def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
         return {"n": r.exp_euler(state["n"], r.n_rates, v, dt, r.q10(self.temperature))}

@@ -1,8 +1,11 @@
+from typing import ClassVar
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .._custom_types import FloatValues
 from .._spike import heaviside
 from .base import AbstractSpiking, State
@@ -28,6 +31,7 @@ class LIF(AbstractSpiking):
     v_reset: FloatValues = -60.0
     t_ref: FloatValues = 5.0
     slope: float = eqx.field(static=True, default=1.0)
+    bounds: ClassVar[dict[str, Bound]] = {"g_leak": "positive", "t_ref": "nonnegative"}
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {"refractory": jnp.zeros_like(v)}

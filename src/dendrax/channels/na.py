@@ -1,5 +1,8 @@
+from typing import ClassVar
+
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .._custom_types import FloatValues
 from . import _rates as r
 from .base import AbstractChannel, State
@@ -14,9 +17,17 @@ class Na(AbstractChannel):
     gNa: FloatValues = 0.12
     eNa: FloatValues = 50.0
     temperature: FloatValues = 6.3
+    bounds: ClassVar[dict[str, Bound]] = {"gNa": "nonnegative"}
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {"m": r.steady(r.m_rates, v), "h": r.steady(r.h_rates, v)}
+
+    def time_constants(self, v: Float[Array, "..."]) -> dict[str, Float[Array, "..."]]:
+        phi = r.q10(self.temperature)
+        return {
+            "m": r.tau(r.m_rates, v, phi),
+            "h": r.tau(r.h_rates, v, phi),
+        }
 
     def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
         phi = r.q10(self.temperature)

@@ -1,5 +1,8 @@
+from typing import ClassVar
+
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .._custom_types import FloatValues
 from .base import AbstractChannel, State
 
@@ -12,6 +15,7 @@ class Passive(AbstractChannel):
 
     g: FloatValues = 0.001
     e: FloatValues = -70.0
+    bounds: ClassVar[dict[str, Bound]] = {"g": "nonnegative"}
 
     def init_state(self, v: Float[Array, " n"]) -> State:
         return {}

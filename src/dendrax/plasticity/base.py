@@ -2,13 +2,14 @@
 
 import abc
 
-import equinox as eqx
 from jaxtyping import Array, Float
+
+from .._check import Checked
 
 State = dict[str, Float[Array, " edge"]]
 
 
-class AbstractPlasticity(eqx.Module):
+class AbstractPlasticity(Checked):
     """A synaptic plasticity rule: a pure update of per-edge states.
 
     Given to `dx.connect(..., plasticity=rule)` for an event synapse. Inside the

@@ -1,5 +1,8 @@
+from typing import ClassVar
+
 import jax.numpy as jnp
 
+from .._check import Bound
 from .._custom_types import FloatValues
 from .base import AbstractPlasticity
 
@@ -29,6 +32,10 @@ class STDP(AbstractPlasticity):
     tau_plus: FloatValues = 20.0
     tau_minus: FloatValues = 20.0
     w_max: FloatValues = 1e-2
+    bounds: ClassVar[dict[str, Bound]] = {
+        "tau_plus": "positive",
+        "tau_minus": "positive",
+    }
 
     def init(self, weight):
         zero = jnp.zeros_like(weight)

@@ -1,5 +1,8 @@
+from typing import ClassVar
+
 import jax.numpy as jnp
 
+from .._check import Bound
 from .._custom_types import FloatValues
 from .base import AbstractPlasticity
 
@@ -21,6 +24,11 @@ class TsodyksMarkram(AbstractPlasticity):
     U: FloatValues = 0.5
     tau_d: FloatValues = 200.0
     tau_f: FloatValues = 50.0
+    bounds: ClassVar[dict[str, Bound]] = {
+        "U": "unit",
+        "tau_d": "positive",
+        "tau_f": "positive",
+    }
 
     def init(self, weight):
         return {"u": jnp.zeros_like(weight), "x": jnp.ones_like(weight)}

@@ -1,6 +1,9 @@
+from typing import ClassVar
+
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .base import State, SynapseValues
 from .event import AbstractEventSynapse
 
@@ -20,6 +23,7 @@ class Alpha(AbstractEventSynapse):
     weight: SynapseValues = 1e-3
     tau: SynapseValues = 2.0
     e_syn: SynapseValues = 0.0
+    bounds: ClassVar[dict[str, Bound]] = {"tau": "positive"}
 
     def init_state(self, v_post: Float[Array, " target"]) -> State:
         return {"g": jnp.zeros_like(v_post), "z": jnp.zeros_like(v_post)}

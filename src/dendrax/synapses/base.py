@@ -3,9 +3,9 @@
 import abc
 from typing import ClassVar
 
-import equinox as eqx
 from jaxtyping import Array, Float
 
+from .._check import Checked
 from .._custom_types import FloatValues
 from ..conn.init import Init
 
@@ -16,7 +16,7 @@ State = dict[str, Float[Array, " edge"]]
 SynapseValues = FloatValues | Init
 
 
-class AbstractSynapse(eqx.Module):
+class AbstractSynapse(Checked):
     """A synapse model: per-edge states plus a postsynaptic current.
 
     Like a channel, a synapse is a small equinox module whose (non-static) fields

@@ -1,6 +1,9 @@
+from typing import ClassVar
+
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .base import State, SynapseValues
 from .event import AbstractEventSynapse
 
@@ -20,6 +23,10 @@ class DualExp(AbstractEventSynapse):
     tau_rise: SynapseValues = 0.5
     tau_decay: SynapseValues = 5.0
     e_syn: SynapseValues = 0.0
+    bounds: ClassVar[dict[str, Bound]] = {
+        "tau_rise": "positive",
+        "tau_decay": "positive",
+    }
 
     def _taus(self):
         return jnp.minimum(self.tau_rise, 0.9999 * self.tau_decay), self.tau_decay

@@ -3,13 +3,13 @@
 import abc
 from typing import ClassVar
 
-import equinox as eqx
 from jaxtyping import Array, Float
 
+from .._check import Checked
 from .base import State, SynapseValues
 
 
-class AbstractEventSynapse(eqx.Module):
+class AbstractEventSynapse(Checked):
     """A receptor at each postsynaptic site, driven by spikes through edges.
 
     As NEURON's `ExpSyn` with its `NetCon`s, an event synapse has two parts:

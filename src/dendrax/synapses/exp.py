@@ -1,6 +1,9 @@
+from typing import ClassVar
+
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .base import State, SynapseValues
 from .event import AbstractEventSynapse
 
@@ -19,6 +22,7 @@ class Exp(AbstractEventSynapse):
     weight: SynapseValues = 1e-3
     tau: SynapseValues = 5.0
     e_syn: SynapseValues = 0.0
+    bounds: ClassVar[dict[str, Bound]] = {"tau": "positive"}
 
     def init_state(self, v_post: Float[Array, " target"]) -> State:
         return {"g": jnp.zeros_like(v_post)}
@@ -42,6 +46,7 @@ class ExpCurrent(AbstractEventSynapse):
 
     weight: SynapseValues = 1e-2
     tau: SynapseValues = 5.0
+    bounds: ClassVar[dict[str, Bound]] = {"tau": "positive"}
 
     def init_state(self, v_post: Float[Array, " target"]) -> State:
         return {"i": jnp.zeros_like(v_post)}

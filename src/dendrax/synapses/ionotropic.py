@@ -1,7 +1,10 @@
+from typing import ClassVar
+
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._check import Bound
 from .base import AbstractSynapse, State, SynapseValues
 
 
@@ -30,6 +33,11 @@ class Ionotropic(AbstractSynapse):
     k_minus: SynapseValues = 0.025
     v_th: SynapseValues = -35.0
     delta: SynapseValues = 10.0
+    # gS is left signed: it is trained as a weight (see the weights tutorial).
+    bounds: ClassVar[dict[str, Bound]] = {
+        "k_minus": "positive",
+        "delta": "positive",
+    }
 
     def init_state(
         self, v_pre: Float[Array, " edge"], v_post: Float[Array, " edge"]
