@@ -111,6 +111,15 @@ def check(value, who: str, name: str, bound: Bound = "finite"):
     return value
 
 
+def off_grid(x, dt: float):
+    """Steps of times `x` (ms, >= 0) on the grid of `dt`, and a mask of those
+    that are not multiples of `dt` to 1e-9 relative: the one rule for `t_max`
+    and synaptic delays, which are never rounded."""
+    x = np.asarray(x, float)
+    steps = np.round(x / dt)
+    return steps.astype(np.int64), np.abs(steps * dt - x) > 1e-9 * np.maximum(x, dt)
+
+
 def _skip(value) -> bool:
     """Values checked elsewhere: traced ones (at insert/connect), `Param`s (the
     network's own, checked when set) and `dx.conn.Init` (drawn at connect)."""

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
+from ._check import off_grid
 from ._network import Network, Projection
 from ._sharding import vary, varying_axes
 from ._static import Ix
@@ -83,15 +84,14 @@ class _EventGroup(NamedTuple):
 
 def _delay_steps(p: Projection, dt: float) -> np.ndarray:
     d = p.delay.array
-    steps = np.round(d / dt)
-    bad = np.abs(steps * dt - d) > 1e-9 * np.maximum(1.0, d)
+    steps, bad = off_grid(d, dt)
     if bad.any():
         raise ValueError(
             f"projection {p.name!r}: delay {d[bad][0]} ms is not a multiple of "
             f"dt={dt} ms. Delays are applied exactly, never rounded: choose delays "
             "that are multiples of dt (or a dt that divides them)."
         )
-    return steps.astype(np.int64)
+    return steps
 
 
 def _plans(net: Network, dt: float | None) -> tuple[_Plan | None, ...]:

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._check import check
+from ._check import check, off_grid
 from ._custom_types import Number, RealScalarLike
 from ._network import Network
 from ._select import Selection, resolve
@@ -50,8 +50,8 @@ def n_steps(t_max: Number, dt: Number) -> int:
         raise ValueError(
             f"t_max={t_max} is shorter than one step dt={dt}; increase t_max."
         )
-    n = round(t_max / dt)
-    if abs(n * dt - t_max) > 1e-9 * t_max:
+    n, bad = off_grid(t_max, dt)
+    if bad:
         below, above = math.floor(t_max / dt), math.ceil(t_max / dt)
         raise ValueError(
             f"t_max={t_max} is not a multiple of dt={dt} ({t_max / dt:.6g} steps); "
