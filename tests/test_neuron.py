@@ -116,3 +116,71 @@ def test_spike_times_match_neuron(case_result, method):
         assert np.all(np.abs(mine - theirs) <= 1), (case["name"], method, k)
     if case["name"] != "clamp":
         assert len(_spike_steps(v_ref[:, 0])) > 0, "reference should spike"
+
+
+def _current_records(net, case):
+    """The records of the currents NEURON stored for a case (and, for the
+    Crank–Nicolson comparison, v and hh's gates at the same place)."""
+    sec, seg = case["record"][0]
+    first = dx.select(net, branch=sec, comp=seg)
+    records = []
+    if case["sections"][sec]["mech"] == "hh":
+        names = ("HH.ina", "HH.ik", "HH.il", "HH.i", "v", "HH.m", "HH.h", "HH.n")
+        records += [dx.Record(name, first) for name in names]
+    if case["stimuli"]:
+        s = case["stimuli"][0]
+        records.append(dx.Record("Stimulus.i", dx.select(net, branch=s[0], comp=s[1])))
+    if "seclamp" in case:
+        records.append(dx.Record("VoltageClamp.i"))
+    return first, records
+
+
+def _error(mine, theirs):
+    return np.abs(mine - theirs).max() / np.abs(theirs).max()
+
+
+@pytest.mark.parametrize("method", sorted(SOLVERS))
+@pytest.mark.parametrize("name", sorted(cases.CASES))
+def test_currents_match_neuron(name, method):
+    """Recorded currents against NEURON's: the IClamp's and the SEClamp's (nA)
+    as they are; hh's ina, ik, il (mA/cm²) one step later, since NEURON
+    records at t the current it computed at the start of the step (at t - dt),
+    and, with Crank–Nicolson (secondorder=2), the ion currents (not `il`)
+    corrected to the step's midpoint by their conductance times half the
+    step's change in v."""
+    case = cases.CASES[name]
+    ref = np.load(ROOT / "reference" / "data" / f"{name}.npz")
+    net = _build(case)
+    stimuli, _ = _inputs(net, case)
+    first, records = _current_records(net, case)
+    sol = _run(net, stimuli, records, case["t_max"], SOLVERS[method])
+    errors = {}
+    if f"ina_{method}" in ref:
+        area = np.asarray(dx.cable_geometry(net).area)[first.index.array][0]
+        nA = 1e-2 * area  # mA/cm² -> nA
+        y = {r.name: np.asarray(sol[r.name])[:, 0] for r in records[:8]}
+        hh = cases.HH
+        conductance = {
+            "ina": hh["gnabar"] * y["HH.m"] ** 3 * y["HH.h"],
+            "ik": hh["gkbar"] * y["HH.n"] ** 4,
+            "il": np.zeros_like(y["v"]),  # not an ion's: NEURON leaves it
+        }
+        half = np.diff(y["v"]) / 2 if method == "cn" else 0.0
+        total = 0.0
+        for k, g in conductance.items():
+            mine = y[f"HH.{k}"][:-1] + nA * g[:-1] * half
+            errors[k] = _error(mine, nA * ref[f"{k}_{method}"][1:])
+            total = total + mine
+        errors["i"] = _error(
+            y["HH.i"][:-1] + (total - sum(y[f"HH.{k}"][:-1] for k in conductance)),
+            nA * sum(ref[f"{k}_{method}"][1:] for k in conductance),
+        )
+    if f"istim_{method}" in ref:
+        mine = np.asarray(sol["Stimulus.i"])[:, 0]
+        errors["IClamp.i"] = _error(mine, ref[f"istim_{method}"])
+    if f"i_{method}" in ref:
+        mine = np.asarray(sol["VoltageClamp.i"])[:, 0]
+        errors["SEClamp.i"] = _error(mine, ref[f"i_{method}"])
+    assert errors, "the case should store currents"
+    print(name, method, {k: f"{e:.2g}" for k, e in errors.items()})
+    assert max(errors.values()) <= 1e-6, errors

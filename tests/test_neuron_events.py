@@ -113,7 +113,7 @@ def _inputs(net, offset, t_max):
         post = dx.select(net, cell=case["post"] + offset[name])
         records.append(dx.Record("v", post))
         states = ("g",) if case["synapse"]["kind"] == "ExpSyn" else ("a", "b")
-        records.extend(dx.Record(f"{name}.{s}") for s in states)
+        records.extend(dx.Record(f"{name}.{s}") for s in (*states, "i"))
     return stimuli, records
 
 
@@ -148,7 +148,8 @@ def _arrivals(ref, method, n_samples, scale):
 
 @pytest.fixture(scope="module")
 def results():
-    """Per solver and case: (spike raster of the case's cells, post v, states)."""
+    """Per solver and case: (spike raster of the case's cells, post v, states,
+    the synaptic current)."""
     t_max = max(c["t_max"] for c in EVENT_CASES.values())
     assert all(c["t_max"] == t_max for c in EVENT_CASES.values())
     net, offset = _build()
@@ -159,10 +160,10 @@ def results():
         raster = np.asarray(ys.pop(0))
         for name, case in EVENT_CASES.items():
             n_states = 1 if case["synapse"]["kind"] == "ExpSyn" else 2
-            v, *states = (np.asarray(y)[:, 0] for y in ys[: 1 + n_states])
-            del ys[: 1 + n_states]
+            v, *states, i = (np.asarray(y)[:, 0] for y in ys[: 2 + n_states])
+            del ys[: 2 + n_states]
             cells = slice(offset[name], offset[name] + case["n_cells"])
-            out[method, name] = (raster[:, cells], v, states)
+            out[method, name] = (raster[:, cells], v, states, i)
     return out
 
 
@@ -183,7 +184,7 @@ def test_spike_times_match_neuron(results, case_ref, method):
     """Same spikes, same steps: dendrax's spike step k (time k dt) is NEURON's
     spike time k dt + 1e-10."""
     case, ref = case_ref
-    raster, _, _ = results[method, case["name"]]
+    raster, *_ = results[method, case["name"]]
     times, cells = ref[f"spike_t_{method}"], ref[f"spike_cell_{method}"]
     np.testing.assert_allclose(
         times, np.round(times / cases.DT) * cases.DT + 1e-10, rtol=0, atol=1e-9
@@ -199,7 +200,7 @@ def test_spike_times_match_neuron(results, case_ref, method):
 @pytest.mark.parametrize("method", sorted(SOLVERS))
 def test_postsynaptic_voltage_matches_neuron(results, case_ref, method):
     case, ref = case_ref
-    _, v, _ = results[method, case["name"]]
+    _, v, *_ = results[method, case["name"]]
     v_ref = ref[f"v_{method}"]
     assert v.shape == v_ref.shape
     err = np.abs(v - v_ref).max()
@@ -211,7 +212,7 @@ def test_synaptic_state_matches_neuron(results, case_ref, method):
     """dendrax's state at t equals NEURON's sample at t plus what arrives at t
     (NEURON delivers those events just after recording; module docstring)."""
     case, ref = case_ref
-    _, _, ys = results[method, case["name"]]
+    _, _, ys, _ = results[method, case["name"]]
     if case["synapse"]["kind"] == "ExpSyn":
         pairs = [("g", ys[0], 1.0)]
     else:
@@ -227,3 +228,18 @@ def test_synaptic_state_matches_neuron(results, case_ref, method):
         np.testing.assert_array_equal(differ, arriving != 0)
         err = np.abs(mine - (raw + arriving)).max()
         assert err <= STATE_TOL, f"{case['name']} {name} ({method}): {err:.3g} µS"
+
+
+@pytest.mark.parametrize("method", sorted(SOLVERS))
+def test_synaptic_current_matches_neuron(results, case_ref, method):
+    """`Record("Exp.i")` (nA) against NEURON's ExpSyn.i / Exp2Syn.i, which is
+    recorded one step later: NEURON's i at t is the current it computed at the
+    start of the step from t - dt (after delivering that step's events), so
+    dendrax's current at t - dt. (A nonspecific current: Crank–Nicolson does
+    not correct it.)"""
+    case, ref = case_ref
+    _, _, _, mine = results[method, case["name"]]
+    theirs = ref[f"i_{method}"]
+    assert np.abs(theirs).max() > 1e-3  # the synapse conducts
+    err = np.abs(mine[:-1] - theirs[1:]).max() / np.abs(theirs).max()
+    assert err <= 1e-9, f"{case['name']} ({method}): relative error {err:.3g}"

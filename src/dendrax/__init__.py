@@ -24,7 +24,7 @@ from ._network import (
     set as set,
 )
 from ._param import Param as Param, is_param as is_param
-from ._record import Record as Record, spike_times as spike_times
+from ._record import Columns as Columns, Record as Record, spike_times as spike_times
 from ._select import (
     Selection as Selection,
     Table as Table,

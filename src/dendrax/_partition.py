@@ -35,7 +35,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from ._events import _delivery_weights, _EventGroup, _Plan, _plans, _rows, _sources
 from ._network import Network, Topology
 from ._prepare import _prepare, _Prepared, state_groups
-from ._record import _spec
+from ._record import _observer, _spec
 from ._select import resolve
 from ._solver._tree import TreePlan, cell_plan, merge
 from ._state import State, init_state
@@ -492,7 +492,7 @@ def simulate_on_mesh(
     )
     local_state = _local_state(net, parts, state0)
     drive = _local_drive(net, parts, stimuli, n)
-    specs = [_spec(net, r, dt) for r in records]
+    specs = [_spec(net, r, dt, stimuli) for r in records]
     reads, columns = (
         zip(*(_record_slots(parts, net, s) for s in specs)) if specs else ((), ())
     )
@@ -556,7 +556,7 @@ def simulate_on_mesh(
         lay, plans_d = _local_layout(parts, plans, st, rules_d, uniform_delay)
         weights = [getattr(syn, "weight", None) for syn in prep_d.synapses]
         prep_d = prep_d._replace(layouts=_delivery_weights(plans_d, weights))
-        observers = [_observer_of(s, _indexer(r)) for s, r in zip(specs, st["reads"])]
+        observers = [_observer(s, _indexer(r)) for s, r in zip(specs, st["reads"])]
         exchange = None
         if window:
 
@@ -772,12 +772,12 @@ def _record_slots(parts: _Parts, net: Network, spec):
     """Per device the slots a record reads, and the columns of the gathered
     `(devices * slots)` result in the record's order."""
     size = parts.nodes.shape[1]
-    if spec.field == "v":
+    if spec.field in ("v", "stimulus", "clamp"):
         flat, width = parts.node_flat[spec.pos], size
     elif spec.field == "counts":
         flat, width = parts.cells.flat[spec.pos], parts.cells.local.shape[1]
     else:
-        if spec.field == "channels":
+        if spec.field in ("channels", "channel_i"):
             split = parts.mechs[spec.k]
         elif spec.kind == "edges":
             split = parts.edges[spec.k]
@@ -787,14 +787,6 @@ def _record_slots(parts: _Parts, net: Network, spec):
     dev, slot = np.divmod(flat, width)
     split = _split(dev, parts.n_dev)  # the record's columns over the devices
     return np.append(slot, 0)[split.take(pad=len(slot))], split.flat
-
-
-def _observer_of(spec, reads):
-    if spec.field == "v":
-        return lambda s, c: s.v[reads]
-    if spec.field == "counts":
-        return lambda s, c: c[reads]
-    return lambda s, c: getattr(s, spec.field)[spec.k][spec.name][reads]
 
 
 def _local_layout(parts: _Parts, plans, st, rules, uniform_delay):

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar, Literal
 
 import equinox as eqx
@@ -21,7 +23,7 @@ from ._custom_types import Number
 from ._events import _plans
 from ._network import Network, map_params, param_fields
 from ._prepare import _prepare, _Prepared
-from ._record import Record, _observer
+from ._record import Columns, Record, _columns, _Now, _observer, _reads, _spec
 from ._sharding import error_if, vary, varying_axes
 from ._solver import AbstractSolver, ImplicitEuler
 from ._state import State, _check_state, init_state
@@ -44,8 +46,14 @@ class Solution(eqx.Module):
       the initial state), -1 if none; `failed_time` is that time in ms.
     - `failed_variable`: which state it was, as an index into `variables` (e.g.
       "v", "HH.m", "Exp.g"), -1 if none.
+    - `columns`: per record, what its columns are (`dx.Columns`: label, name,
+      unit, and the cell/branch/comp or edge of each column).
 
-    `failure` describes the failure in words (when the arrays are concrete).
+    A record is also found by its label: `sol["v"]`, `sol["HH.ina"]` (the
+    label is the record's name unless `Record(label=)` gave one).
+    `sol.to_pandas()` and `sol.to_xarray()` return the records with their
+    coordinates. `failure` describes a failure in words (when the arrays are
+    concrete).
     Without `on_nonfinite="raise"` (the default) you see these only with
     `on_nonfinite="report"`: by default such a run raises instead.
     """
@@ -61,6 +69,112 @@ class Solution(eqx.Module):
     failed_time: Float[Array, ""]
     failed_variable: Int[Array, ""]
     variables: tuple[str, ...] = eqx.field(static=True)
+    columns: tuple[Columns, ...] = eqx.field(static=True, default=())
+
+    def _find(self, record: str | int) -> int:
+        labels = [c.label for c in self.columns]
+        if isinstance(record, int | np.integer) and not isinstance(record, bool):
+            if not -len(labels) <= record < len(labels):
+                raise IndexError(
+                    f"Solution: record {record} is out of range; this run has "
+                    f"{len(labels)} records: {labels}."
+                )
+            return int(record) % len(labels)
+        if not isinstance(record, str):
+            raise TypeError(
+                f"Solution: a record is found by its label (a string) or its "
+                f"position (an int), got {type(record).__name__}."
+            )
+        hits = [k for k, label in enumerate(labels) if label == record]
+        if not hits:
+            raise KeyError(
+                f"Solution: no record labelled {record!r}; the records are {labels}."
+            )
+        if len(hits) > 1:
+            raise KeyError(
+                f"Solution: {len(hits)} records are labelled {record!r}; give them "
+                "distinct labels with dx.Record(..., label=...) or use positions."
+            )
+        return hits[0]
+
+    def __getitem__(self, record: str | int) -> Float[Array, "*batch times _sel"]:
+        """The recorded array of the record with this label (or position)."""
+        k = self._find(record)
+        return self.ys[k] if isinstance(self.ys, tuple) else self.ys
+
+    def to_pandas(self, record: str | int | None = None):
+        """One record as a `pandas.DataFrame` (needs pandas: `dendrax[tables]`).
+
+        **Arguments:**
+
+        - `record`: the record's label or position; may be omitted when the
+          run has one record.
+
+        **Returns:**
+
+        A DataFrame indexed by time (ms, named "t"), one column per recorded
+        compartment, edge or cell, labelled by a `MultiIndex` of the record's
+        coordinates (e.g. `cell`, `branch`, `comp`). Its `attrs` hold the
+        record's `label`, `name` and `unit`.
+        """
+        pd = _optional("pandas", "to_pandas")
+        if record is None:
+            if len(self.columns) != 1:
+                raise ValueError(
+                    "Solution.to_pandas: this run has several records "
+                    f"{[c.label for c in self.columns]}; name one, e.g. "
+                    f"sol.to_pandas({self.columns[0].label!r})."
+                )
+            record = 0
+        cols = self.columns[self._find(record)]
+        y = np.asarray(self[record])
+        if y.ndim != 2:
+            raise ValueError(
+                f"Solution.to_pandas: the record has shape {y.shape}: a batch of "
+                "runs (from vmap); take one (jax.tree.map(lambda a: a[i], sol)) or "
+                "use to_xarray, which keeps batch dimensions."
+            )
+        names = [k for k, _ in cols.coords]
+        columns = pd.MultiIndex.from_arrays(
+            [v.array for _, v in cols.coords], names=names
+        )
+        frame = pd.DataFrame(
+            y, index=pd.Index(np.asarray(self.ts), name="t"), columns=columns
+        )
+        frame.attrs.update(label=cols.label, name=cols.name, unit=cols.unit)
+        return frame
+
+    def to_xarray(self):
+        """Every record as an `xarray.Dataset` (needs xarray: `dendrax[tables]`).
+
+        **Returns:**
+
+        A Dataset with one variable per record, named by its label, over the
+        dimensions `t` (ms) and `{label}_column`, the latter carrying the
+        record's coordinates as `{label}_cell`, `{label}_branch`, ... (so that
+        records of different places stay apart); runs batched with `vmap` add
+        leading dimensions `batch_0`, `batch_1`, .... Each variable's `attrs`
+        hold its `name` and `units`.
+        """
+        xr = _optional("xarray", "to_xarray")
+        labels = [c.label for c in self.columns]
+        if len(set(labels)) != len(labels):
+            raise ValueError(
+                f"Solution.to_xarray: the record labels {labels} repeat; give them "
+                "distinct labels with dx.Record(..., label=...)."
+            )
+        ts = np.asarray(self.ts)
+        variables, coords = {}, {"t": ts.reshape(-1, ts.shape[-1])[0]}
+        for k, cols in enumerate(self.columns):
+            y = np.asarray(self[k])
+            column = f"{cols.label}_column"
+            batch = [f"batch_{i}" for i in range(y.ndim - 2)]
+            variables[cols.label] = xr.Variable(
+                (*batch, "t", column), y, attrs={"name": cols.name, "units": cols.unit}
+            )
+            for name, values in cols.coords:
+                coords[f"{cols.label}_{name}"] = (column, values.array)
+        return xr.Dataset(variables, coords=coords)
 
     @property
     def failure(self) -> str | None:
@@ -73,6 +187,18 @@ class Solution(eqx.Module):
             np.asarray(self.failed_variable),
             self.variables,
         )
+
+
+def _optional(module: str, who: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(
+            f"Solution.{who} needs {module}, an optional dependency: "
+            f'pip install "dendrax[tables]" (or pip install {module}).'
+        ) from None
 
 
 def _failure(step, time, var, variables) -> str:
@@ -195,6 +321,7 @@ def simulate(
     checkpoint: bool | None = None,
     mesh: Mesh | None = None,
     on_nonfinite: Literal["raise", "report", "off"] = "raise",
+    progress: bool | Callable[[int, int], None] = False,
 ) -> Solution:
     """Simulate a network for `t_max` ms with fixed steps of `dt` ms.
 
@@ -238,6 +365,13 @@ def simulate(
       return the `Solution`, whose `result`, `failed_step`, `failed_time` and
       `failed_variable` say the same (inside `jit`: the step at which v failed).
       "off": do not check.
+    - `progress`: report the progress of the run while it runs, also inside
+      `jit`: `True` prints a line (steps done, percentage, time elapsed and
+      left) to stderr after the first step and every 5% of the run; a
+      function `f(steps_done, n_steps)` is called instead (e.g. to update a
+      tqdm bar). It is called from the host through `jax.debug.callback`
+      (about 20 times per run, each a short pause of the device); `False`,
+      the default, adds nothing to the program. Not available with `mesh`.
 
     **Returns:**
 
@@ -281,6 +415,9 @@ def simulate(
         )
     if state is not None:
         _check_state(net, state, dt, "simulate")
+    meter = _meter(progress, n, mesh)
+    specs = [_spec(net, r, dt, stimuli) for r in records]
+    columns = tuple(_columns(net, r, s) for r, s in zip(records, specs))
 
     def solve(check: str | None) -> Solution:
         if mesh is not None:
@@ -295,13 +432,13 @@ def simulate(
                 shapes = jax.eval_shape(lambda: init_state(net, dt))
         else:
             plans = _plans(net, dt)
-            observers = [_observer(net, r, dt) for r in records]
+            observers = [_observer(s, _reads(s)) for s in specs]
             drive = _resolve_stimuli(net, stimuli, n)
             prep = _prepare(net, plans)
             shapes = init_state(net, dt) if state is None else state
             ts, ys, final, health = _run(
                 _layout(net), prep, plans, shapes, drive, observers, n, every, dt,
-                solver.theta, checkpoint, check=check, context=net,
+                solver.theta, checkpoint, check=check, context=net, progress=meter,
             )  # fmt: skip
         first, var = health
         failed = first < _NONE
@@ -314,6 +451,7 @@ def simulate(
             failed_time=jnp.where(failed, first * dt, jnp.nan),
             failed_variable=jnp.where(failed, var, -1),
             variables=_variables(net, shapes),
+            columns=columns,
         )
 
     # Each step checks v, which a failing channel or synapse state reaches
@@ -341,6 +479,55 @@ def simulate(
     return sol
 
 
+class _Meter:
+    """`simulate`'s progress report, called on the host with the steps done.
+
+    The same meter serves every call of a compiled run: a report of the first
+    step starts the clock; later reports of no more steps than already
+    reported (a run's backward pass recomputing checkpointed steps) are
+    dropped."""
+
+    def __init__(self, report: Callable[[int, int], None] | None, n: int):
+        self.report, self.n = report, n
+        self.every = max(1, n // 20)
+        self.start, self.last = time.perf_counter(), 0
+
+    def __call__(self, done) -> None:
+        done = int(np.max(done))  # (the same for every run of a batch)
+        if done == 1:
+            self.start, self.last = time.perf_counter(), 0
+        if done <= self.last:
+            return
+        self.last = done
+        if self.report is not None:
+            self.report(done, self.n)
+            return
+        elapsed = time.perf_counter() - self.start
+        left = elapsed * (self.n - done) / done
+        print(
+            f"simulate: {done}/{self.n} steps ({100 * done / self.n:.0f}%), "
+            f"{elapsed:.1f} s elapsed, ~{left:.1f} s left",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _meter(progress, n: int, mesh) -> _Meter | None:
+    if progress is False or progress is None:
+        return None
+    if progress is not True and not callable(progress):
+        raise TypeError(
+            "simulate: progress must be True, False or a function "
+            f"f(steps_done, n_steps), got {progress!r}."
+        )
+    if mesh is not None:
+        raise ValueError(
+            "simulate: progress is not available with mesh= (each device would "
+            "report); time a shorter run instead, or drop progress."
+        )
+    return _Meter(None if progress is True else progress, n)
+
+
 # "No failure" in the loop's record of the first non-finite step.
 _NONE = np.iinfo(np.int32).max
 
@@ -360,6 +547,7 @@ def _run(
     exchange=None,
     check: str | None = "v",
     context=None,
+    progress: _Meter | None = None,
 ):
     """The time loop of `simulate`, for a whole network or one device's part
     of it: `n` steps of `_advance`, observed every `every` steps.
@@ -370,8 +558,10 @@ def _run(
     fix the carry's mesh-axis type). With `check` ("v": the membrane
     potential; "all": every variable), the loop notes the first step after
     which the state is not finite, and which variable (`_finite`).
-    Returns the recording times, the observations, the final state and
-    `(first non-finite step or _NONE, its variable)`."""
+    `progress`, if given, is called from the host after the first step and
+    every `progress.every` steps. Returns the recording times, the
+    observations, the final state and `(first non-finite step or _NONE, its
+    variable)`."""
     cur_idx, xs, clamp_g, cl_idx = drive
     n_comp = lay.topology.n_comp
     if checkpoint is None:
@@ -384,6 +574,12 @@ def _run(
 
     def no_spikes():
         return vary(jnp.zeros((lay.n_cells,), state0.v.dtype), axes)
+
+    def first(a):
+        return a[0]
+
+    def last(a):
+        return a[-1]
 
     flags = None
     if exchange is not None:
@@ -412,16 +608,24 @@ def _run(
         state, fired = _advance(lay, prep, plans, state, drive, dt, theta)
         if flag is not None:
             state = jax.lax.cond(flag, exchange[1], lambda s: s, state)
+        if progress is not None:
+            done = state.step - state0.step
+            due = (done == 1) | (done % progress.every == 0) | (done == n)
+            jax.lax.cond(
+                due, lambda d: jax.debug.callback(progress, d), lambda d: None, done
+            )
         return (state, counts + fired, watch(health, state)), None
 
-    def observe(state, counts):
-        return tuple(f(state, counts) for f in observers)
+    def observe(state, counts, x):
+        now = _Now(state, counts, x, lay, prep, (cur_idx, clamp_g, cl_idx))
+        return tuple(f(now) for f in observers)
 
     def block(carry, x):
         state, health = carry
         carry = (state, no_spikes(), health)
         (state, counts, health), _ = _scan(body, carry, x, every, checkpoint)
-        return (state, health), observe(state, counts)
+        # The inputs of the block's last step: an electrode's current then.
+        return (state, health), observe(state, counts, jax.tree.map(last, x))
 
     n_out = n // every
     head = jax.tree.map(
@@ -440,7 +644,7 @@ def _run(
         tail_n = n - n_out * every
         carry = (final, no_spikes(), health)
         (final, _, health), _ = _scan(body, carry, tail, tail_n, checkpoint)
-    obs0 = observe(state0, no_spikes())
+    obs0 = observe(state0, no_spikes(), jax.tree.map(first, xs))
     ys = tuple(jnp.concatenate([o0[None], o]) for o0, o in zip(obs0, obs))
     ts = jnp.arange(n_out + 1) * (every * dt)
     return ts, ys, final, health[1:]

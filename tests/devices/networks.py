@@ -39,6 +39,10 @@ def detailed() -> tuple[dx.Network, list, list]:
     records = [
         dx.Record("v"), dx.Record("spikes"), dx.Record("Ionotropic.s"),
         dx.Record("Exp.g"), dx.Record("HH.m", dx.select(net, cell=[6, 2])),
+        # Currents: a channel's (and one ion's), synapses', the electrodes'.
+        dx.Record("HH.i", dx.select(net, cell=[6, 2])), dx.Record("HH.ik"),
+        dx.Record("Ionotropic.i"), dx.Record("Exp.i"), dx.Record("Stimulus.i"),
+        dx.Record("VoltageClamp.i"),
     ]  # fmt: skip
     return net, stimuli, records
 
@@ -67,5 +71,8 @@ def spiking() -> tuple[dx.Network, list, list]:
     )  # fmt: skip
     drive = np.random.default_rng(1).uniform(0.0, 1.2, (N, 24))
     stimuli = [dx.Stimulus(dx.select(net), jnp.asarray(drive))]
-    records = [dx.Record("spikes"), dx.Record("v"), dx.Record("Exp.weight")]
+    records = [
+        dx.Record("spikes"), dx.Record("v"), dx.Record("Exp.weight"),
+        dx.Record("LIF.i"), dx.Record("inh.i"), dx.Record("Stimulus.i"),
+    ]  # fmt: skip
     return net, stimuli, records

@@ -48,6 +48,7 @@ t = i * DT (NEURON's t agrees to < 1e-9 ms, asserted):
     v_ie, v_cn           (T,)  membrane potential of the postsynaptic cell
     g_ie, g_cn           (T,)  ExpSyn.g (uS)                    [Exp cases]
     A_ie, A_cn, B_ie, B_cn (T,) Exp2Syn states (uS); g = B - A  [Exp2 cases]
+    i_ie, i_cn           (T,)  the synapse's current i (nA, outward positive)
     spike_t_ie, spike_t_cn     spike times (ms) of all cells, as NetCon.record
     spike_cell_ie, spike_cell_cn  int, the cell of each spike
     factor               Exp2Syn's factor (1.0 for ExpSyn), see exp2syn_factor
@@ -175,7 +176,7 @@ def run(model, case, secondorder, h):
     exp2 = case["synapse"]["kind"] == "Exp2Syn"
     t_vec = h.Vector().record(h._ref_t)
     v_vec = h.Vector().record(model["secs"][case["post"]](0.5)._ref_v)
-    names = ("A", "B") if exp2 else ("g",)
+    names = ("A", "B", "i") if exp2 else ("g", "i")
     state_vecs = {k: h.Vector().record(getattr(syn, f"_ref_{k}")) for k in names}
     h.finitialize(cases.V_INIT)
     n = int(round(case["t_max"] / cases.DT))

@@ -13,6 +13,9 @@ Stored arrays (float64 unless noted):
     t                (T,)        NEURON's recorded time, T = round(t_max/DT) + 1
     v_ie, v_cn       (T, n_rec)  membrane potential at cases.<CASE>["record"]
     i_ie, i_cn       (T,)        SEClamp current (clamp case only), nA
+    ina_ie, ik_ie, il_ie (T,)    hh's currents at the first recorded segment
+                                 (mA/cm², when it has hh; also _cn)
+    istim_ie, istim_cn (T,)      the first IClamp's current, nA (if any)
     record           (n_rec, 2)  int, (section_index, segment_index)
     dt, celsius, v_init          scalars
     neuron_version               string array
@@ -111,6 +114,15 @@ def run(model, case, secondorder):
     i_vec = None
     if model["seclamp"] is not None:
         i_vec = h.Vector().record(model["seclamp"]._ref_i)
+    first = model["seg"](case["record"][0])
+    currents = {}
+    if hasattr(first, "hh"):
+        currents = {
+            k: h.Vector().record(getattr(first, f"_ref_{k}")) for k in ("ina", "ik")
+        }
+        currents["il"] = h.Vector().record(first.hh._ref_il)
+    if model["stims"]:
+        currents["istim"] = h.Vector().record(model["stims"][0]._ref_i)
 
     h.finitialize(cases.V_INIT)
     # sanity: mechanism/ion parameters as described in cases.py
@@ -129,7 +141,8 @@ def run(model, case, secondorder):
     assert v.shape == (n + 1, len(case["record"]))
     assert abs(t[-1] - case["t_max"]) < 1e-6, t[-1]
     i = None if i_vec is None else np.array(i_vec, dtype=np.float64)
-    return t, v, i
+    currents = {k: np.array(x, dtype=np.float64) for k, x in currents.items()}
+    return t, v, i, currents
 
 
 def count_spikes(v, thresh=0.0):
@@ -152,7 +165,7 @@ def main():
         msg = []
         t_ref = None
         for meth, so in cases.METHODS.items():
-            t, v, i = run(model, case, so)
+            t, v, i, currents = run(model, case, so)
             if t_ref is None:
                 t_ref = t
             else:
@@ -160,6 +173,8 @@ def main():
             out[f"v_{meth}"] = v
             if i is not None:
                 out[f"i_{meth}"] = i
+            for k, x in currents.items():
+                out[f"{k}_{meth}"] = x
             msg.append(f"{meth}: {count_spikes(v[:, 0])} spikes")
         out["t"] = t_ref
         path = os.path.join(OUT_DIR, f"{name}.npz")

@@ -49,6 +49,18 @@ class AbstractChannel(Checked):
         """
         return {}
 
+    def currents(
+        self, state: State, v: Float[Array, " n"]
+    ) -> dict[str, Float[Array, " n"]]:
+        """Optional: named parts of `current` (mA/cm², outward positive), e.g.
+        one per ion as NEURON's `ina`, `ik`.
+
+        Each part can be recorded, in nA per compartment, as
+        `dx.Record("Name.part")` (e.g. `"HH.ina"`), besides the total,
+        `dx.Record("Name.i")`. The default, `{}`, names no parts.
+        """
+        return {}
+
 
 class AbstractSpiking(AbstractChannel):
     """A mechanism that emits spikes and may reset the membrane.

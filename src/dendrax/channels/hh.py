@@ -16,7 +16,8 @@ class HH(AbstractChannel):
     advanced by exponential Euler (NEURON's `cnexp`).
 
     **Parameters:** `gNa`, `gK`, `gLeak` (S/cm²), `eNa`, `eK`, `eLeak` (mV),
-    `temperature` (°C).
+    `temperature` (°C). **States:** `m`, `h`, `n`. **Currents:** `i` (the
+    total), `ina`, `ik`, `il` (record them as e.g. `dx.Record("HH.ina")`).
     """
 
     gNa: FloatValues = 0.12
@@ -55,10 +56,16 @@ class HH(AbstractChannel):
             "n": r.exp_euler(state["n"], r.n_rates, v, dt, phi),
         }
 
-    def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
+    def currents(
+        self, state: State, v: Float[Array, " n"]
+    ) -> dict[str, Float[Array, " n"]]:
         m, h, n = state["m"], state["h"], state["n"]
-        return (
-            self.gNa * m**3 * h * (v - self.eNa)
-            + self.gK * n**4 * (v - self.eK)
-            + self.gLeak * (v - self.eLeak)
-        )
+        return {
+            "ina": self.gNa * m**3 * h * (v - self.eNa),
+            "ik": self.gK * n**4 * (v - self.eK),
+            "il": self.gLeak * (v - self.eLeak),
+        }
+
+    def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
+        parts = self.currents(state, v)
+        return parts["ina"] + parts["ik"] + parts["il"]

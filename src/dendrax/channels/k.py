@@ -9,7 +9,8 @@ from .base import AbstractChannel, State
 
 
 class K(AbstractChannel):
-    """The delayed-rectifier potassium current of `HH` alone (state `n`).
+    """The delayed-rectifier potassium current of `HH` alone (state `n`; its
+    current, `i`, is also recordable as `ik`).
 
     **Parameters:** `gK` (S/cm²), `eK` (mV), `temperature` (°C).
     """
@@ -30,6 +31,11 @@ class K(AbstractChannel):
 
     def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
         return {"n": r.exp_euler(state["n"], r.n_rates, v, dt, r.q10(self.temperature))}
+
+    def currents(
+        self, state: State, v: Float[Array, " n"]
+    ) -> dict[str, Float[Array, " n"]]:
+        return {"ik": self.current(state, v)}
 
     def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
         return self.gK * state["n"] ** 4 * (v - self.eK)

@@ -9,7 +9,8 @@ from .base import AbstractChannel, State
 
 
 class Na(AbstractChannel):
-    """The sodium current of `HH` alone (states `m`, `h`).
+    """The sodium current of `HH` alone (states `m`, `h`; its current, `i`,
+    is also recordable as `ina`).
 
     **Parameters:** `gNa` (S/cm²), `eNa` (mV), `temperature` (°C).
     """
@@ -35,6 +36,11 @@ class Na(AbstractChannel):
             "m": r.exp_euler(state["m"], r.m_rates, v, dt, phi),
             "h": r.exp_euler(state["h"], r.h_rates, v, dt, phi),
         }
+
+    def currents(
+        self, state: State, v: Float[Array, " n"]
+    ) -> dict[str, Float[Array, " n"]]:
+        return {"ina": self.current(state, v)}
 
     def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
         return self.gNa * state["m"] ** 3 * state["h"] * (v - self.eNa)

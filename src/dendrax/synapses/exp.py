@@ -38,10 +38,11 @@ class ExpCurrent(AbstractEventSynapse):
     """Current-based exponential synapse.
 
     Each arriving spike adds its `weight` (nA; positive depolarises) to the
-    synaptic current `i`, which decays with time constant `tau`.
+    synaptic current `i_syn`, which decays with time constant `tau`.
 
-    **Parameters:** `weight` (nA, per edge), `tau` (ms). **State:** `i` (nA,
-    inward positive).
+    **Parameters:** `weight` (nA, per edge), `tau` (ms). **State:** `i_syn`
+    (nA, inward positive; `dx.Record("ExpCurrent.i")`, like every current,
+    is outward positive: `-i_syn`).
     """
 
     weight: SynapseValues = 1e-2
@@ -49,10 +50,10 @@ class ExpCurrent(AbstractEventSynapse):
     bounds: ClassVar[dict[str, Bound]] = {"tau": "positive"}
 
     def init_state(self, v_post: Float[Array, " target"]) -> State:
-        return {"i": jnp.zeros_like(v_post)}
+        return {"i_syn": jnp.zeros_like(v_post)}
 
     def update_state(self, state, input, dt):
-        return {"i": state["i"] * jnp.exp(-dt / self.tau) + input}
+        return {"i_syn": state["i_syn"] * jnp.exp(-dt / self.tau) + input}
 
     def current(self, state, v_post):
-        return -state["i"]
+        return -state["i_syn"]
