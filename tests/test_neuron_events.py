@@ -242,4 +242,5 @@ def test_synaptic_current_matches_neuron(results, case_ref, method):
     theirs = ref[f"i_{method}"]
     assert np.abs(theirs).max() > 1e-3  # the synapse conducts
     err = np.abs(mine[:-1] - theirs[1:]).max() / np.abs(theirs).max()
+    print(f"{case['name']} ({method}): relative error {err:.3g}")
     assert err <= 1e-9, f"{case['name']} ({method}): relative error {err:.3g}"
