@@ -10,10 +10,11 @@ from matplotlib.collections import (  # noqa: E402
     PatchCollection,
     PolyCollection,
 )
+from matplotlib.colors import to_rgba  # noqa: E402
 
 import dendrax as dx  # noqa: E402
 import dendrax.plot  # noqa: E402
-from helpers import hh_net  # noqa: E402
+from helpers import hh_net, lif_net  # noqa: E402
 
 
 def test_traces_one_line_per_recorded_compartment():
@@ -276,4 +277,198 @@ def test_morphology_errors():
         dx.plot.morphology(net, cells=[2])
     with pytest.raises(TypeError, match="max_width was removed"):
         dx.plot.morphology(net, max_width=4.0)
+    plt.close("all")
+
+
+# dx.plot.raster: a small raster whose spikes and rates are counted by hand.
+# 12 recording times 0.5 ms apart; row 0 is the initial state (no spikes).
+RASTER_TS = 0.5 * np.arange(12)
+RASTER = np.zeros((12, 4))
+RASTER[1, 0] = 1  # t = 0.5
+RASTER[2, 1] = 1  # t = 1.0
+RASTER[2, 3] = 2  # t = 1.0, two spikes in one interval
+RASTER[4, 2] = 1  # t = 2.0
+RASTER[7, 0] = 1  # t = 3.5
+RASTER[10, 3] = 1  # t = 5.0
+RASTER[11, 1] = 1  # t = 5.5: in the incomplete last bin (5, 6] of 1 ms bins
+
+
+def _offsets(ax) -> np.ndarray:
+    """(time, column) of every spike drawn, over all the raster's scatters."""
+    return np.concatenate([c.get_offsets() for c in ax.collections])
+
+
+def _rates(ax_p) -> list:
+    """(rates, edges) of every rate drawn."""
+    out = []
+    for patch in ax_p.patches:
+        data = patch.get_data()
+        out.append((np.asarray(data.values), np.asarray(data.edges)))
+    return out
+
+
+def test_raster_one_tick_per_spike():
+    ax_r, ax_p = dx.plot.raster(RASTER_TS, RASTER, bin_width=1.0)
+    drawn = _offsets(ax_r)
+    assert len(drawn) == RASTER.sum() == 8  # the double spike is drawn twice
+    times, cols = dx.spike_times(RASTER_TS, RASTER)
+    order = np.lexsort((drawn[:, 1], drawn[:, 0]))
+    np.testing.assert_array_equal(drawn[order], np.stack([times, cols], 1))
+    assert ax_r.get_ylim() == (-0.5, 3.5)
+    assert ax_p.get_xlabel() == "time (ms)"
+    assert ax_r.get_shared_x_axes().joined(ax_r, ax_p)
+    plt.close("all")
+
+
+def test_raster_rate_is_a_hand_count():
+    _, ax_p = dx.plot.raster(RASTER_TS, RASTER, bin_width=1.0)
+    ((rates, edges),) = _rates(ax_p)
+    # Bins (0, 1], (1, 2], ... ms; the spike at 5.5 ms is in no complete bin.
+    np.testing.assert_allclose(edges, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    spikes = np.array([4, 1, 0, 1, 1])  # (0.5, 1.0 ×3), (2.0), (), (3.5), (5.0)
+    np.testing.assert_allclose(rates, spikes / (4 * 1e-3))  # Hz per cell
+    assert "1 ms bins" in ax_p.get_ylabel() and "Hz" in ax_p.get_ylabel()
+    plt.close("all")
+    _, ax_p = dx.plot.raster(RASTER_TS, RASTER, bin_width=2.5)
+    ((rates, edges),) = _rates(ax_p)
+    np.testing.assert_allclose(edges, [0.0, 2.5, 5.0])
+    np.testing.assert_allclose(rates, np.array([5, 2]) / (4 * 2.5e-3))
+    assert "2.5 ms bins" in ax_p.get_ylabel()
+    plt.close("all")
+
+
+def test_raster_groups_have_colours_legend_and_rates():
+    for groups in (
+        {"exc": range(3), "inh": [3]},
+        {"exc": np.array([True, True, True, False]), "inh": slice(3, None)},
+        ["exc", "exc", "exc", "inh"],
+        np.array([0, 0, 0, 1]),
+    ):
+        ax_r, ax_p = dx.plot.raster(RASTER_TS, RASTER, bin_width=1.0, groups=groups)
+        exc, inh = ax_r.collections
+        assert len(exc.get_offsets()) == 5 and len(inh.get_offsets()) == 3
+        assert set(exc.get_offsets()[:, 1]) == {0, 1, 2}
+        assert set(inh.get_offsets()[:, 1]) == {3}
+        colours = [tuple(c.get_edgecolor()[0]) for c in (exc, inh)]
+        assert colours[0] != colours[1]
+        legend = [t.get_text() for t in ax_r.get_legend().get_texts()]
+        assert legend == (["0", "1"] if isinstance(groups, np.ndarray) else
+                          ["exc", "inh"])  # fmt: skip
+        handles = ax_r.get_legend().legend_handles
+        assert [to_rgba(h.get_color()) for h in handles] == colours
+        (r_exc, _), (r_inh, _) = _rates(ax_p)
+        # Per cell of the group: 3 exc cells, 1 inh cell.
+        np.testing.assert_allclose(r_exc, np.array([2, 1, 0, 1, 0]) / 3e-3)
+        np.testing.assert_allclose(r_inh, np.array([2, 0, 0, 0, 1]) / 1e-3)
+        plt.close("all")
+
+
+def test_raster_ungrouped_columns_and_colours():
+    ax_r, ax_p = dx.plot.raster(
+        RASTER_TS, RASTER, groups={"a": [0], "b": [2]}, colors=["k", "m"] + ["y"]
+    )
+    assert [t.get_text() for t in ax_r.get_legend().get_texts()] == [
+        "a",
+        "b",
+        "ungrouped",
+    ]
+    assert len(ax_r.collections) == len(ax_p.patches) == 3
+    np.testing.assert_allclose(ax_r.collections[2].get_edgecolor()[0], to_rgba("y"))
+    ax_r, _ = dx.plot.raster(RASTER_TS, RASTER, groups={"a": [0], "b": [2]})
+    np.testing.assert_allclose(ax_r.collections[2].get_edgecolor()[0], to_rgba("0.6"))
+    ax_r, _ = dx.plot.raster(
+        RASTER_TS, RASTER, groups=["x", "y", "x", "y"], colors={"x": "r", "y": "b"}
+    )
+    np.testing.assert_allclose(ax_r.collections[1].get_edgecolor()[0], [0, 0, 1, 1])
+    plt.close("all")
+
+
+def test_raster_of_a_solution_and_its_axes():
+    net = lif_net(3)
+    drive = dx.Stimulus(dx.select(net, cell=[0, 2]), np.full(100, 0.3))  # nA
+    records = [dx.Record("v", every=2), dx.Record("spikes", every=2)]
+    sol = dx.simulate(net, 10.0, 0.1, stimuli=drive, record=records)
+    counts = np.asarray(sol.ys[1])
+    assert counts.sum() >= 2
+    ax_r, ax_p = dx.plot.raster(sol, record=1, bin_width=1.0)
+    assert len(_offsets(ax_r)) == counts.sum()
+    assert "1 ms bins" in ax_p.get_ylabel()
+    with pytest.raises(ValueError, match="spike counts"):
+        dx.plot.raster(sol, record=0)  # the voltages
+    with pytest.raises(IndexError, match="record"):
+        dx.plot.raster(sol, record=2)
+    with pytest.raises(ValueError, match="interval, 0.2 ms.*bin_width=0.4 or 0.6"):
+        dx.plot.raster(sol, record=1, bin_width=0.5)  # recorded every 2 × 0.1 ms
+    plt.close("all")
+    # One Axes: the rate panel is added beneath it; a pair: both used.
+    _, ax = plt.subplots()
+    ax_r, ax_p = dx.plot.raster(sol, record=1, ax=ax, bin_width=1.0)
+    assert ax_r is ax and ax_p in ax.figure.axes and ax_p is not ax
+    assert ax_r.get_shared_x_axes().joined(ax_r, ax_p)
+    _, pair = plt.subplots(2, 1)
+    ax_r, ax_p = dx.plot.raster(sol, record=1, ax=pair, bin_width=1.0)
+    assert ax_r is pair[0] and ax_p is pair[1] and len(ax_p.patches) == 1
+    ax_r, ax_p = dx.plot.raster(sol, record=1, ax=ax, rate=False)
+    assert ax_p is None and ax_r.get_xlabel() == "time (ms)"
+    plt.close("all")
+
+
+def test_raster_errors():
+    with pytest.raises(ValueError, match=r"bin_width=0.7 ms is not a multiple.*"
+                       r"bin_width=0.5 or 1"):  # fmt: skip
+        dx.plot.raster(RASTER_TS, RASTER, bin_width=0.7)
+    with pytest.raises(ValueError, match="bin_width=0.5"):
+        dx.plot.raster(RASTER_TS, RASTER, bin_width=0.2)
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="positive bin width"):
+            dx.plot.raster(RASTER_TS, RASTER, bin_width=bad)
+    with pytest.raises(ValueError, match="longer than the recording"):
+        dx.plot.raster(RASTER_TS, RASTER, bin_width=10.0)
+    with pytest.raises(ValueError, match="shape"):
+        dx.plot.raster(RASTER_TS, RASTER[1:])
+    with pytest.raises(ValueError, match="equal steps"):
+        dx.plot.raster(RASTER_TS**2, RASTER)
+    with pytest.raises(TypeError, match="no spike counts"):
+        dx.plot.raster(RASTER_TS)
+    with pytest.raises(ValueError, match="spike counts"):
+        dx.plot.raster(RASTER_TS, RASTER - 0.5)
+    with pytest.raises(ValueError, match="column 1 is in groups 'a' and 'b'"):
+        dx.plot.raster(RASTER_TS, RASTER, groups={"a": [0, 1], "b": [1]})
+    with pytest.raises(ValueError, match="no column"):
+        dx.plot.raster(RASTER_TS, RASTER, groups={"a": [], "b": [1]})
+    with pytest.raises(IndexError, match="groups\\['a'\\] holds column 4"):
+        dx.plot.raster(RASTER_TS, RASTER, groups={"a": [0, 4]})
+    with pytest.raises(ValueError, match="one label per column"):
+        dx.plot.raster(RASTER_TS, RASTER, groups=["exc", "inh"])
+    with pytest.raises(TypeError, match="groups"):
+        dx.plot.raster(RASTER_TS, RASTER, groups="exc")
+    with pytest.raises(ValueError, match="one colour per group"):
+        dx.plot.raster(RASTER_TS, RASTER, groups=["a", "a", "b", "b"], colors=["r"])
+    with pytest.raises(ValueError, match=r"no colour for groups \['1'\]"):
+        dx.plot.raster(RASTER_TS, RASTER, groups=[0, 0, 1, 1], colors={"0": "r"})
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="rate=False"):
+        dx.plot.raster(RASTER_TS, RASTER, ax=(ax, ax), rate=False)
+    with pytest.raises(TypeError, match="ax"):
+        dx.plot.raster(RASTER_TS, RASTER, ax=(ax, ax, ax))
+    plt.close("all")
+
+
+def test_traces_are_labelled_from_the_solution():
+    net = hh_net(n_cells=2, ncomp=1)
+    records = [
+        dx.Record("v", dx.select(net, cell=1, branch=[1, 2])),
+        dx.Record("HH.ina", dx.select(net, branch=0), label="sodium"),
+    ]
+    sol = dx.simulate(net, 1.0, 0.025, record=records)
+    ax = dx.plot.traces(sol)
+    assert ax.get_ylabel() == "v (mV)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "branch 1", "branch 2",
+    ]  # fmt: skip
+    ax = dx.plot.traces(sol, record="sodium")
+    assert ax.get_ylabel() == "HH.ina (nA)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["cell 0", "cell 1"]
+    with pytest.raises(KeyError, match="traces: Solution: no record labelled 'm'"):
+        dx.plot.traces(sol, record="m")
     plt.close("all")
