@@ -156,6 +156,22 @@ bad("Compartment-profile-short", ValueError, "profile must hold three",
     lambda: dx.Compartment(profile=(1.0, 1.0)))  # fmt: skip
 bad("Compartment-profile-negative", ValueError, "profile must be a positive",
     lambda: dx.Compartment(profile=(1.0, -1.0, 1.0)))  # fmt: skip
+bad("Compartment.from_area-zero", ValueError, "from_area: area must be a positive",
+    lambda: dx.Compartment.from_area(0.0))  # fmt: skip
+bad("Compartment.from_area-str", TypeError, "from_area: area must be a positive",
+    lambda: dx.Compartment.from_area("100"))  # fmt: skip
+bad("Compartment.from_area-aspect", ValueError, "from_area: aspect must be a positive",
+    lambda: dx.Compartment.from_area(100.0, aspect=-1.0))  # fmt: skip
+bad("Compartment.from_area-v_init", ValueError, "v_init must be a finite",
+    lambda: dx.Compartment.from_area(100.0, v_init=float("nan")))  # fmt: skip
+bad("Compartment.from_capacitance-nan", ValueError,
+    "from_capacitance: total must be a positive",
+    lambda: dx.Compartment.from_capacitance(float("nan")))  # fmt: skip
+bad("Compartment.from_capacitance-density", ValueError,
+    "from_capacitance: capacitance must be a positive",
+    lambda: dx.Compartment.from_capacitance(0.2, capacitance=0.0))  # fmt: skip
+bad("Compartment.from_capacitance-overflow", ValueError, "check the units",
+    lambda: dx.Compartment.from_capacitance(1e300, capacitance=1e-300))  # fmt: skip
 
 # --- Branch -------------------------------------------------------------------------
 
@@ -386,6 +402,32 @@ bad("select-edges-predicate", ValueError, "predicate must return a boolean mask"
     lambda: dx.select(syn_net(), edges=lambda e: e.pre_cell))  # fmt: skip
 bad("select-net-not-network", TypeError, "net must be a dx.Network",
     lambda: dx.select([net()], cell=0))  # fmt: skip
+bad("select-index-out-of-range", ValueError, r"index=24 holds 24, which is out of range",
+    lambda: dx.select(net(), index=24))  # fmt: skip
+bad("select-index-negative", ValueError, r"index=\[-1\] holds -1",
+    lambda: dx.select(net(), index=[-1]))  # fmt: skip
+bad("select-index-float", TypeError, "index must hold integers",
+    lambda: dx.select(net(), index=[0.0, 1.0]))  # fmt: skip
+bad("select-index-str", ValueError, r"index='soma'; use an int",
+    lambda: dx.select(net(), index="soma"))  # fmt: skip
+bad("select-index-and-cell-empty", ValueError, r"\(cell=1, index=0\) is empty",
+    lambda: dx.select(net(), cell=1, index=0))  # fmt: skip
+bad("select-slice-float", TypeError, r"cell=slice\(0.5, 2, None\) has start=0.5",
+    lambda: dx.select(net(), cell=slice(0.5, 2)))  # fmt: skip
+bad("select-slice-str", TypeError, r"comp=.* has stop='2'; a slice's start",
+    lambda: dx.select(net(), comp=slice(0, "2")))  # fmt: skip
+bad("select-slice-step-0", ValueError, r"branch=.* has step 0; give a nonzero step",
+    lambda: dx.select(net(), branch=slice(None, None, 0)))  # fmt: skip
+bad("select-slice-empty", ValueError, r"cell=slice\(2, 5, None\) selects nothing",
+    lambda: dx.select(net(), cell=slice(2, 5)))  # fmt: skip
+bad("select-slice-comp-empty", ValueError, r"comp=slice\(2, None, None\) selects nothing",
+    lambda: dx.select(net(), comp=slice(2, None)))  # fmt: skip
+bad("select-edges-slice-empty", ValueError, r"edges=slice\(9, None, None\) selects",
+    lambda: dx.select(syn_net(), edges=slice(9, None)))  # fmt: skip
+bad("select-edges-slice-bool", TypeError, r"edges=.* has step=True",
+    lambda: dx.select(syn_net(), edges=slice(None, None, True)))  # fmt: skip
+bad("select-edges-and-index", ValueError, "edges= cannot be combined with .*index",
+    lambda: dx.select(syn_net(), index=0, edges="all"))  # fmt: skip
 bad("selection-combine-kinds", TypeError, "same kind",
     lambda: dx.select(syn_net(), cell=0) | dx.select(syn_net(), edges="all"))  # fmt: skip
 bad("selection-from-bigger-network", ValueError, "made on another network",
@@ -510,7 +552,52 @@ bad("FromMatrix-shape", ValueError, "matrix has shape",
 bad("FromMatrix-1d", ValueError, "matrix must be 2-d",
     lambda: dx.conn.FromMatrix(np.ones(3)))  # fmt: skip
 bad("Init-form", ValueError, "form must be 'scalar', 'vector' or 'matrix'",
-    lambda: dx.conn.Init(jax.nn.initializers.zeros, jax.random.key(0), "dense"))  # fmt: skip
+    lambda: dx.conn.Init(jax.nn.initializers.zeros, form="dense"))  # fmt: skip
+_KEY = jax.random.key(0)
+_NO_KEY = (
+    r"takes no key: randomness at build time comes from dx\.connect\(\.\.\., key=\)"
+)
+for _id, _make in (
+    ("Bernoulli-key=", lambda: dx.conn.Bernoulli(0.02, key=_KEY)),
+    ("Bernoulli-key-positional", lambda: dx.conn.Bernoulli(0.02, _KEY)),
+    ("FixedInDegree-key=", lambda: dx.conn.FixedInDegree(3, key=_KEY)),
+    ("FixedOutDegree-key-positional", lambda: dx.conn.FixedOutDegree(3, _KEY)),
+    ("AllToAll-key=", lambda: dx.conn.AllToAll(key=_KEY)),
+    ("OneToOne-key=", lambda: dx.conn.OneToOne(key=_KEY)),
+    ("FromIds-key=", lambda: dx.conn.FromIds([0], [1], key=_KEY)),
+    ("FromMatrix-key=", lambda: dx.conn.FromMatrix(np.ones((1, 2)), key=_KEY)),
+    ("Init-key=", lambda: dx.conn.Init(jax.nn.initializers.zeros, key=_KEY)),
+    ("Init-key-positional", lambda: dx.conn.Init(jax.nn.initializers.zeros, _KEY)),
+    ("Init-key-and-form", lambda: dx.conn.Init(jax.nn.initializers.zeros, _KEY,
+                                               form="matrix")),
+    ("Init-raw-key", lambda: dx.conn.Init(jax.nn.initializers.zeros,
+                                          jax.random.PRNGKey(0), "matrix")),
+):  # fmt: skip
+    bad(_id, TypeError, _NO_KEY, _make)
+bad("Init-form-positional", TypeError, "give the storage form by keyword",
+    lambda: dx.conn.Init(jax.nn.initializers.zeros, "matrix"))  # fmt: skip
+bad("Init-initializer-not-callable", TypeError, "initializer must be a function",
+    lambda: dx.conn.Init(0.5))  # fmt: skip
+bad("Bernoulli-self_connections-str", TypeError,
+    "self_connections must be True or False",
+    lambda: dx.conn.Bernoulli(0.5, self_connections="no"))  # fmt: skip
+bad("Bernoulli-p-str", TypeError, "p must be a number in",
+    lambda: dx.conn.Bernoulli("0.5"))  # fmt: skip
+bad("connect-Init-without-key", ValueError,
+    r"Exp\.weight is drawn by dx\.conn\.Init, which needs randomness: pass key=",
+    lambda: conn(dx.synapses.Exp(weight=dx.conn.Init(jax.nn.initializers.ones))))  # fmt: skip
+bad("connect-Init-receptor-field", TypeError, "Exp.tau is a receptor field",
+    lambda: conn(dx.synapses.Exp(tau=dx.conn.Init(jax.nn.initializers.ones)),
+                 key=_KEY))  # fmt: skip
+bad("connect-event-receptor-differs", ValueError, "already has a receptor at compartment 1 with tau=5",
+    lambda: dx.connect(syn_net(), dx.select(lif_net(), cell=2), dx.select(lif_net(), cell=1),
+                       dx.synapses.Exp(tau=10.0)))  # fmt: skip
+bad("connect-key-int", TypeError, "key must be one jax.random key",
+    lambda: conn(rule=dx.conn.Bernoulli(0.5), key=0))  # fmt: skip
+bad("connect-key-batch", TypeError, r"key must be one jax.random key.*shape \(3,\)",
+    lambda: conn(rule=dx.conn.Bernoulli(0.5), key=jax.random.split(_KEY, 3)))  # fmt: skip
+bad("connect-key-traced-random-rule", TypeError, "must be concrete, not traced",
+    lambda: jax.jit(lambda k: conn(rule=dx.conn.Bernoulli(0.5), key=k).n_edges)(_KEY))  # fmt: skip
 bad("EventDriven-max_spikes", ValueError, "max_spikes",
     lambda: dx.conn.EventDriven(max_spikes=0))  # fmt: skip
 
@@ -589,8 +676,21 @@ bad("simulate-record-every-mixed", ValueError, "share the same every",
     lambda: sim(record=[dx.Record("v"), dx.Record("v", every=2)]))  # fmt: skip
 bad("simulate-record-unknown", ValueError, "unknown name 'Na.m'",
     lambda: sim(record=dx.Record("Na.m")))  # fmt: skip
-bad("simulate-record-unknown-state", ValueError, "HH has no state 'q'",
+bad("simulate-record-unknown-state", ValueError, "HH has no state or current 'q'",
     lambda: sim(record=dx.Record("HH.q")))  # fmt: skip
+bad("simulate-record-unknown-current", ValueError, "no state or current 'ica'; its states are",
+    lambda: sim(record=dx.Record("HH.ica")))  # fmt: skip
+bad("simulate-record-clamp-current-without-clamp", ValueError, "this run has no dx.VoltageClamp",
+    lambda: sim(record=dx.Record("VoltageClamp.i")))  # fmt: skip
+bad("simulate-record-stimulus-current-without-stimulus", ValueError, "this run has no dx.Stimulus",
+    lambda: sim(record=dx.Record("Stimulus.i")))  # fmt: skip
+bad("simulate-record-clamp-current-unclamped", ValueError, "are not clamped",
+    lambda: dx.simulate(big_net(), 1.0, DT, stimuli=dx.VoltageClamp(dx.select(big_net(), cell=0), I()),
+                        record=dx.Record("VoltageClamp.i", dx.select(big_net(), cell=1))))  # fmt: skip
+bad("simulate-progress-str", TypeError, "progress must be True, False or a function",
+    lambda: sim(progress="yes"))  # fmt: skip
+bad("simulate-progress-mesh", ValueError, "progress is not available with mesh=",
+    lambda: sim(progress=True, mesh=jax.sharding.Mesh(np.array(jax.devices()[:1]), ("cells",))))  # fmt: skip
 bad("simulate-record-spikes-without-spiking", ValueError, "no selected cell emits spikes",
     lambda: sim(record=dx.Record("spikes")))  # fmt: skip
 bad("simulate-state-other-network", ValueError, "state",
@@ -611,6 +711,10 @@ bad("Record-name-int", TypeError, "name must be a string",
     lambda: dx.Record(5))  # fmt: skip
 bad("Record-where-str", TypeError, "where must be a dx.Selection",
     lambda: dx.Record("v", "soma"))  # fmt: skip
+bad("Record-label-empty", TypeError, "label must be a non-empty string",
+    lambda: dx.Record("v", label=""))  # fmt: skip
+bad("Record-label-int", TypeError, "label must be a non-empty string",
+    lambda: dx.Record("v", label=3))  # fmt: skip
 bad("n_steps-t_max-off-grid", ValueError, "t_max=1.01 is not a multiple of dt",
     lambda: dx.n_steps(1.01, DT))  # fmt: skip
 bad("stimulus_times-dt-str", TypeError, "dt must be a Python number",

@@ -141,6 +141,127 @@ def test_from_ids_gives_exactly_the_listed_pairs():
     assert sorted(_pairs(out)) == [(0, 2), (0, 4), (1, 2), (3, 4)]
 
 
+# --- randomness: one key, given to connect -----------------------------------------
+
+UNIFORM = jax.nn.initializers.uniform(1.0)
+
+
+def _drawn(key, rule=dx.conn.AllToAll(), **fields):
+    """Four cells onto four, every field of `fields` an `Init`."""
+    net = _net(8)
+    syn = dx.synapses.Ionotropic(**{f: dx.conn.Init(UNIFORM) for f in fields})
+    return dx.connect(
+        net, _cells(net, range(4)), _cells(net, range(4, 8)), syn, rule, key=key
+    )
+
+
+def test_one_key_gives_one_network():
+    rule = dx.conn.Bernoulli(0.5)
+    a = _drawn(jax.random.key(5), rule, gS=True, k_minus=True)
+    b = _drawn(jax.random.key(5), rule, gS=True, k_minus=True)
+    c = _drawn(jax.random.key(6), rule, gS=True, k_minus=True)
+    assert _pairs(a) == _pairs(b) and _pairs(a) != _pairs(c)
+    for name in ("Ionotropic.gS", "Ionotropic.k_minus"):
+        np.testing.assert_array_equal(dx.get(a, name), dx.get(b, name))
+    # A raw uint32 key (jax.random.PRNGKey) works the same way.
+    raw = _drawn(jax.random.PRNGKey(5), rule, gS=True)
+    d = _drawn(jax.random.wrap_key_data(jax.random.PRNGKey(5)), rule, gS=True)
+    np.testing.assert_array_equal(
+        dx.get(raw, "Ionotropic.gS"), dx.get(d, "Ionotropic.gS")
+    )
+
+
+def test_fields_and_rule_draw_independently():
+    key = jax.random.key(11)
+    net = _drawn(key, gS=True, k_minus=True)
+    gS, k_minus = dx.get(net, "Ionotropic.gS"), dx.get(net, "Ionotropic.k_minus")
+    assert len(np.unique(gS)) == 16 and not np.any(np.isin(gS, k_minus))
+    assert abs(np.corrcoef(gS, k_minus)[0, 1]) < 0.8
+    # The same field draws the same values whichever others are drawn with it...
+    alone = _drawn(key, gS=True)
+    np.testing.assert_array_equal(dx.get(alone, "Ionotropic.gS"), gS)
+    # ...and the rule draws the same graph with or without Init fields, the
+    # graph it draws from the key when called alone.
+    rule = dx.conn.FixedInDegree(2)
+    plain = _drawn(key, rule)
+    drawn = _drawn(key, rule, gS=True)
+    assert _pairs(plain) == _pairs(drawn)
+    p, q = rule.sample(np.arange(4), np.arange(4, 8), key)
+    assert sorted(zip(p.tolist(), q.tolist())) == _pairs(plain)
+
+
+def test_init_without_key_names_key():
+    net = _net(2)
+    syn = dx.synapses.Ionotropic(gS=dx.conn.Init(UNIFORM, form="matrix"))
+    with pytest.raises(
+        ValueError, match=r"Ionotropic.gS is drawn by dx.conn.Init.*key="
+    ):
+        dx.connect(net, _cells(net, [0]), _cells(net, [1]), syn)
+
+
+KEY = jax.random.key(0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: dx.conn.Bernoulli(0.02, key=KEY),
+        lambda: dx.conn.FixedInDegree(3, key=KEY),
+        lambda: dx.conn.FixedOutDegree(3, key=KEY),
+        lambda: dx.conn.AllToAll(key=KEY),
+        lambda: dx.conn.OneToOne(key=KEY),
+        lambda: dx.conn.FromIds([0], [1], key=KEY),
+        lambda: dx.conn.FromMatrix(np.ones((1, 1)), key=KEY),
+        lambda: dx.conn.Init(UNIFORM, key=KEY),
+        lambda: dx.conn.Init(UNIFORM, KEY),
+        lambda: dx.conn.Init(UNIFORM, KEY, form="matrix"),
+    ],
+    ids=[
+        "Bernoulli",
+        "FixedInDegree",
+        "FixedOutDegree",
+        "AllToAll",
+        "OneToOne",
+        "FromIds",
+        "FromMatrix",
+        "Init-key=",
+        "Init-positional",
+        "Init-positional-form",
+    ],
+)
+def test_rules_and_init_refuse_keys_and_name_connect(make):
+    with pytest.raises(TypeError, match=r"takes no key.*dx\.connect\(.*key="):
+        make()
+
+
+def test_init_form_is_keyword_only():
+    with pytest.raises(TypeError, match="form by keyword"):
+        dx.conn.Init(UNIFORM, "matrix")
+    assert dx.conn.Init(UNIFORM).form == "vector"
+
+
+def test_init_on_a_receptor_field_is_refused():
+    net = _net(2)
+    syn = dx.synapses.Exp(tau=dx.conn.Init(UNIFORM))
+    with pytest.raises(TypeError, match="Exp.tau is a receptor field"):
+        dx.connect(net, _cells(net, [0]), _cells(net, [1]), syn, key=KEY)
+
+
+def test_traced_keys_draw_init_fields_but_not_graphs():
+    import equinox as eqx
+
+    def gS(key, rule=dx.conn.AllToAll()):
+        return dx.get(_drawn(key, rule, gS=True), "Ionotropic.gS")
+
+    keys = jax.random.split(jax.random.key(2), 3)
+    batch = eqx.filter_vmap(gS)(keys)
+    for k in range(3):
+        np.testing.assert_array_equal(batch[k], gS(keys[k]))
+    np.testing.assert_array_equal(jax.jit(gS)(keys[0]), gS(keys[0]))
+    with pytest.raises(TypeError, match="must be concrete, not traced"):
+        jax.jit(lambda k: gS(k, dx.conn.Bernoulli(0.5)))(keys[0])
+
+
 # --- canonical order, values, merging ----------------------------------------------
 
 
@@ -401,3 +522,23 @@ def test_select_edges_without_edges_or_out_of_range(net):
     net = dx.connect(net, _cells(net, [0]), _cells(net, [1]), dx.synapses.Ionotropic())
     with pytest.raises(ValueError, match="edges=.* holds .*out of range"):
         dx.select(net, edges=[3])
+
+
+def test_event_edges_with_other_receptor_values_need_their_own_projection():
+    """Event projections hold one receptor per target: a second connect onto
+    the same targets with other kinetics (no name=) is refused, not merged."""
+    cell = dx.Cell(dx.Branch(dx.Compartment.from_area(20_000.0)), [-1])
+    net = dx.insert(dx.Network([cell] * 4), dx.channels.LIF())
+    exc, inh, post = (dx.select(net, cell=c) for c in ([0, 1], 2, 3))
+    net = dx.connect(net, exc, post, dx.synapses.Exp(tau=5.0, e_syn=0.0))
+    with pytest.raises(ValueError, match=r"already has a receptor at compartment 3 "
+                       r"with tau=5; these edges give tau=10.*Pass name="):  # fmt: skip
+        dx.connect(net, inh, post, dx.synapses.Exp(tau=10.0, e_syn=-80.0))
+    both = dx.connect(
+        net, inh, post, dx.synapses.Exp(tau=10.0, e_syn=-80.0), name="inh"
+    )
+    assert [p.name for p in both.synapses] == ["Exp", "inh"]
+    np.testing.assert_array_equal(dx.get(both, "Exp.tau"), [5.0])
+    # Same receptor values: the edges join the projection.
+    more = dx.connect(net, inh, post, dx.synapses.Exp(tau=5.0, e_syn=0.0, weight=2e-3))
+    assert len(more.synapses) == 1 and len(more.synapses[0].pre) == 3

@@ -121,6 +121,82 @@ def test_compartment_defaults():
     )
 
 
+def _point(comp: dx.Compartment) -> dx.Network:
+    return dx.Network(dx.Cell(dx.Branch(comp)))
+
+
+@pytest.mark.parametrize("aspect", [1.0, 0.25, 7])
+@pytest.mark.parametrize("area", [100.0, 20_000, 28_100.0])
+def test_compartment_from_area_has_that_area_in_the_solver(area, aspect):
+    comp = dx.Compartment.from_area(area, aspect=aspect, capacitance=0.9)
+    assert comp.length == pytest.approx(2 * aspect * comp.radius, rel=1e-14)
+    assert comp.capacitance == 0.9 and comp.profile == (1.0, 1.0, 1.0)
+    geometry = dx.cable_geometry(_point(comp))
+    assert float(geometry.area[0]) == pytest.approx(area, rel=1e-13)
+
+
+@pytest.mark.parametrize("capacitance", [1.0, 0.75, 2])
+@pytest.mark.parametrize("total", [0.2, 0.281, 1])  # nF
+def test_compartment_from_capacitance_has_that_capacitance(total, capacitance):
+    comp = dx.Compartment.from_capacitance(total, capacitance=capacitance)
+    net = _point(comp)
+    # The solver's capacitance: µF/cm² × µm² = 1e-5 nF.
+    c_nf = 1e-5 * dx.get(net, "capacitance")[0] * dx.cable_geometry(net).area[0]
+    assert float(c_nf) == pytest.approx(total, rel=1e-13)
+    # 0.2 nF at 1 µF/cm² is the 20,000 µm² point neuron of the tutorials.
+    if capacitance == 1.0 and total == 0.2:
+        hand = dx.Compartment(length=1000 / np.pi, radius=10.0)
+        hand_area = dx.cable_geometry(_point(hand)).area[0]
+        assert float(dx.cable_geometry(net).area[0]) == pytest.approx(
+            float(hand_area), rel=1e-13
+        )
+
+
+@pytest.mark.parametrize(
+    "channel", [dx.channels.LIF(), dx.channels.HH()], ids=["LIF", "HH"]
+)
+def test_point_neuron_from_area_runs_as_the_hand_built_one(channel):
+    dt, t_max = 0.025, 40.0
+    hand = dx.Compartment(length=1000 / np.pi, radius=10.0)  # 20,000 µm²
+    runs = []
+    for comp in (hand, dx.Compartment.from_area(20_000.0)):
+        net = dx.insert(_point(comp), channel)
+        stim = dx.Stimulus(dx.select(net), dx.step_current(5.0, 30.0, 0.5, dt, t_max))
+        sol = dx.simulate(net, t_max, dt, stimuli=stim)
+        runs.append(np.asarray(sol.ys[:, 0]))
+    fired = np.sum(np.diff(runs[0]) < -5.0)  # LIF resets by 10 mV
+    assert runs[0].max() > 0.0 or fired >= 2  # HH spikes; LIF resets
+    np.testing.assert_allclose(runs[1], runs[0], rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "make, exc, match",
+    [
+        (lambda: dx.Compartment.from_area(0.0), ValueError, "area must be a positive"),
+        (lambda: dx.Compartment.from_area(-5.0), ValueError, "area must be a positive"),
+        (lambda: dx.Compartment.from_area(100.0, aspect=0.0), ValueError, "aspect"),
+        (
+            lambda: dx.Compartment.from_capacitance(float("nan")),
+            ValueError,
+            "total must be a positive",
+        ),
+        (
+            lambda: dx.Compartment.from_capacitance(0.2, capacitance=-1.0),
+            ValueError,
+            "capacitance must be a positive",
+        ),
+        (
+            lambda: dx.Compartment.from_area(100.0, v_init=float("inf")),
+            ValueError,
+            "v_init must be a finite",
+        ),
+    ],
+)
+def test_compartment_from_area_and_capacitance_refuse_bad_input(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
 def test_branch_repeats_and_sequence():
     a, b = dx.Compartment(length=5.0), dx.Compartment(length=7.0)
     assert dx.Branch(a, ncomp=3).comps == (a, a, a)

@@ -120,6 +120,63 @@ def test_set_traced_scalar_under_jit(name):
     np.testing.assert_array_equal(got, expected)
 
 
+def _random_start(net, key):
+    """One initial voltage per cell, uniform in [-70, -60) mV, spread over the
+    cell's compartments (as docs/concepts/parameters.md shows)."""
+    per_cell = jax.random.uniform(key, (net.n_cells,), minval=-70.0, maxval=-60.0)
+    return dx.set(net, "v_init", per_cell[dx.node_table(net).cell])
+
+
+def test_random_initial_voltages_under_jit_and_vmap():
+    net = hh_net(3, 2)
+    soma = dx.select(net, cell=0, branch=0, comp=0)
+    stim = dx.Stimulus(soma, dx.step_current(0.5, 1.0, 0.1, 0.025, 2.0))
+
+    def run(key):
+        start = _random_start(net, key)
+        state = dx.init_state(start)
+        return (
+            state.v,
+            state.channels[0]["m"],
+            dx.simulate(start, 2.0, 0.025, stimuli=stim).ys,
+        )
+
+    keys = jax.random.split(jax.random.key(3), 4)
+    v, m, ys = eqx.filter_jit(jax.vmap(run))(keys)
+    single = eqx.filter_jit(run)
+    cells = dx.node_table(net).cell
+    for k, key in enumerate(keys):
+        one_v, one_m, one_ys = single(key)
+        np.testing.assert_allclose(v[k], one_v, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ys[k], one_ys, rtol=0, atol=1e-10)
+        # Every compartment of a cell starts at that cell's value, and the gates
+        # at their steady state there.
+        v0 = np.asarray(v[k][: len(net)])
+        assert np.all((v0 >= -70.0) & (v0 < -60.0))
+        for c in range(net.n_cells):
+            assert np.ptp(v0[cells == c]) == 0.0
+        hh = dx.channels.HH()
+        np.testing.assert_allclose(
+            m[k], hh.init_state(jnp.asarray(v0))["m"], rtol=1e-12, atol=1e-15
+        )
+        np.testing.assert_allclose(one_m, m[k], rtol=0, atol=1e-12)
+    assert len(np.unique(np.asarray(v[:, 0]))) == 4  # each key its own start
+
+
+def test_random_initial_voltage_per_compartment_can_be_differentiated():
+    net = hh_net(2, 2)
+    record = dx.Record("v", dx.select(net, cell=0, branch=0, comp=0))
+
+    def loss(v0):
+        sol = dx.simulate(dx.set(net, "v_init", v0), 1.0, 0.025, record=record)
+        return sol.ys[-1, 0]
+
+    v0 = jax.random.normal(jax.random.key(0), (len(net),)) - 65.0
+    grad = jax.jit(jax.grad(loss))(v0)
+    assert grad.shape == (len(net),) and np.all(np.isfinite(grad))
+    assert float(grad[0]) > 0.0  # a higher start there, a higher voltage later
+
+
 def test_set_compartment_property_only_in_selection():
     net = hh_net(2, 2)
     net2 = dx.set(net, "radius", 3.0, dx.select(net, cell=1, comp=0))

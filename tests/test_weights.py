@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import dendrax as dx
+from dendrax._connect import init_key
 
 CELL = dx.Cell(dx.Branch(dx.Compartment()))
 
@@ -509,10 +510,14 @@ def test_init_matrix_form_reads_the_drawn_matrix():
     key = jax.random.key(42)
     init = jax.nn.initializers.uniform(1.0)
     out = dx.connect(
-        net, pre, post, dx.synapses.Ionotropic(gS=dx.conn.Init(init, key, "matrix"))
+        net,
+        pre,
+        post,
+        dx.synapses.Ionotropic(gS=dx.conn.Init(init, form="matrix")),
+        key=key,
     )
     assert out.n_edges == 144
-    expected = np.asarray(init(key, (16, 9)))
+    expected = np.asarray(init(init_key(key, "gS"), (16, 9)))
     t = dx.edge_table(out)
     np.testing.assert_array_equal(_gS(out), expected[t.pre_cell, t.post_cell - 16])
     np.testing.assert_array_equal(_gS(out), expected.ravel())  # canonical order
@@ -524,41 +529,46 @@ def test_init_matrix_form_with_a_sparse_rule():
     net, pre, post = _grid_net()
     key = jax.random.key(3)
     init = jax.nn.initializers.normal(2.0)
+    rule = dx.conn.FixedInDegree(4)
     out = dx.connect(
         net,
         pre,
         post,
-        dx.synapses.Ionotropic(gS=dx.conn.Init(init, key, "matrix")),
-        dx.conn.FixedInDegree(4),
-        key=jax.random.key(4),
+        dx.synapses.Ionotropic(gS=dx.conn.Init(init, form="matrix")),
+        rule,
+        key=key,
     )
     assert out.n_edges == 36
     t = dx.edge_table(out)
-    expected = np.asarray(init(key, (16, 9)))
+    # The rule draws the graph from the key itself, as when called alone.
+    p, q = rule.sample(np.arange(16), np.arange(16, 25), key)
+    assert sorted(zip(p.tolist(), q.tolist())) == _pairs(out)
+    expected = np.asarray(init(init_key(key, "gS"), (16, 9)))
     np.testing.assert_array_equal(_gS(out), expected[t.pre_cell, t.post_cell - 16])
 
 
 def test_init_vector_form_is_in_rule_order():
     net, pre, post = _grid_net()
-    key, rule_key = jax.random.key(8), jax.random.key(9)
+    key = jax.random.key(8)
     init = jax.nn.initializers.normal(1.0)
     # AllToAll: the rule order is the canonical order.
     out = dx.connect(
-        net, pre, post, dx.synapses.Ionotropic(gS=dx.conn.Init(init, key, "vector"))
+        net, pre, post, dx.synapses.Ionotropic(gS=dx.conn.Init(init)), key=key
     )
-    np.testing.assert_array_equal(_gS(out), np.asarray(init(key, (144,))))
+    draw = np.asarray(init(init_key(key, "gS"), (144,)))
+    np.testing.assert_array_equal(_gS(out), draw)
     # FixedInDegree returns its pairs post-major: values follow them into order.
     rule = dx.conn.FixedInDegree(3)
     out = dx.connect(
         net,
         pre,
         post,
-        dx.synapses.Ionotropic(gS=dx.conn.Init(init, key, "vector")),
+        dx.synapses.Ionotropic(gS=dx.conn.Init(init, form="vector")),
         rule,
-        key=rule_key,
+        key=key,
     )
-    p, q = rule.sample(np.arange(16), np.arange(16, 25), rule_key)
-    draw = np.asarray(init(key, (27,)))
+    p, q = rule.sample(np.arange(16), np.arange(16, 25), key)
+    draw = np.asarray(init(init_key(key, "gS"), (27,)))
     by_pair = dict(zip(zip(p.tolist(), q.tolist()), draw))
     assert len(by_pair) == 27
     assert sorted(by_pair) == _pairs(out)
@@ -571,9 +581,13 @@ def test_init_scalar_form_is_one_shared_value():
     key = jax.random.key(1)
     init = jax.nn.initializers.uniform(1.0)
     out = dx.connect(
-        net, pre, post, dx.synapses.Ionotropic(gS=dx.conn.Init(init, key, "scalar"))
+        net,
+        pre,
+        post,
+        dx.synapses.Ionotropic(gS=dx.conn.Init(init, form="scalar")),
+        key=key,
     )
-    value = float(init(key, ()))
+    value = float(init(init_key(key, "gS"), ()))
     assert 0.0 < value < 1.0
     np.testing.assert_array_equal(_gS(out), np.full(144, value))
 
@@ -597,10 +611,11 @@ def test_init_with_other_initializers(init, form):
         net,
         pre,
         post,
-        dx.synapses.Ionotropic(gS=dx.conn.Init(init, key, form), e_syn=-70.0),
+        dx.synapses.Ionotropic(gS=dx.conn.Init(init, form=form), e_syn=-70.0),
+        key=key,
     )
     shape = {"scalar": (), "vector": (6,), "matrix": (2, 3)}[form]
-    draw = np.asarray(init(key, shape))
+    draw = np.asarray(init(init_key(key, "gS"), shape))
     # AllToAll's rule order is canonical, so a vector is stored as drawn.
     expected = draw if form == "vector" else np.broadcast_to(draw, (2, 3)).ravel()
     np.testing.assert_array_equal(_gS(out), expected)
@@ -618,9 +633,14 @@ def test_init_matrix_form_with_fan_based_initializers():
     ):
         key = jax.random.key(23)
         out = dx.connect(
-            net, pre, post, dx.synapses.Ionotropic(gS=dx.conn.Init(init, key, "matrix"))
+            net,
+            pre,
+            post,
+            dx.synapses.Ionotropic(gS=dx.conn.Init(init, form="matrix")),
+            key=key,
         )
-        np.testing.assert_array_equal(_gS(out), np.asarray(init(key, (3, 4))).ravel())
+        drawn = init(init_key(key, "gS"), (3, 4))
+        np.testing.assert_array_equal(_gS(out), np.asarray(drawn).ravel())
 
 
 def test_truncated_normal_init_stays_within_two_stddevs():
@@ -630,7 +650,8 @@ def test_truncated_normal_init_stays_within_two_stddevs():
         net,
         pre,
         post,
-        dx.synapses.Ionotropic(gS=dx.conn.Init(init, jax.random.key(0), "vector")),
+        dx.synapses.Ionotropic(gS=dx.conn.Init(init, form="vector")),
+        key=jax.random.key(0),
     )
     g = _gS(out)
     # truncated at +-2 sd of the underlying normal; sd 0.5 is rescaled by 1/0.88
@@ -644,7 +665,7 @@ def test_init_bad_form_raises():
     # hook the Literal annotation rejects it first with a TypeError. Both name it.
     for form in ("dense", "Vector", ""):
         with pytest.raises((ValueError, TypeError), match=f"form.*'{form}'"):
-            dx.conn.Init(init, jax.random.key(0), form)
+            dx.conn.Init(init, form=form)
 
 
 def test_fixed_degree_many_of_few_draws_subsets_uniformly():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import equinox as eqx
 import jax
 import numpy as np
@@ -22,6 +24,7 @@ from ._param import concat, float_values, take
 from ._select import Selection, resolve
 from ._static import Ix
 from .conn import AbstractDelivery, AbstractRule, AllToAll, Init, Segment
+from .conn.base import is_key
 from .plasticity.base import AbstractPlasticity
 from .synapses.base import AbstractSynapse
 from .synapses.event import AbstractEventSynapse
@@ -75,7 +78,12 @@ def connect(
       (e.g. `tau`) live at the targets: a scalar, or one value per postsynaptic
       cell.
     - `rule`: a `dx.conn` rule; default `dx.conn.AllToAll()`.
-    - `key`: a `jax.random` key, needed by random rules.
+    - `key`: a `jax.random` key, the one source of randomness when a network is
+      built: required when the rule draws at random or a field is a
+      `dx.conn.Init`. The rule draws the graph from it, and each `Init` field
+      draws from a key derived from it and the field's name, so the same key
+      gives the same network and no two draws are shared. Rules and `Init`
+      take no key of their own.
     - `name`: the projection's name (default: the synapse class name). Edges added
       under an existing name join that projection, which keeps its edges sorted by
       presynaptic, then postsynaptic compartment. Parameters are addressed as
@@ -134,6 +142,7 @@ def connect(
         raise TypeError(
             "connect: rule must be a dx.conn rule, e.g. dx.conn.AllToAll()."
         )
+    _check_key(key)
     pre_cells, pre_site = _population(net, pre, "pre")
     post_cells, post_site = _population(net, post, "post")
     pre_ids, post_ids = rule.sample(pre_cells, post_cells, key)
@@ -146,7 +155,7 @@ def connect(
     pre_nodes, post_nodes = pre_nodes[order], post_nodes[order]
     shape = (len(pre_cells), len(post_cells))
     edge_fields = synapse.edge_fields if is_event else None
-    synapse = _per_edge(synapse, rows, cols, shape, edge_fields)
+    synapse = _per_edge(synapse, rows, cols, shape, key, edge_fields)
     n_new = len(pre_nodes)
     if is_event:
         # Receptors at the post sites, in node order; their fields are per target.
@@ -159,6 +168,13 @@ def connect(
             name = f"{owner}.{f}"
             if f in edge_fields:
                 return as_param(v, n_new, "connect", name, "new edge", bound(f))
+            if isinstance(v, Init):
+                raise TypeError(
+                    f"connect: {name} is a receptor field (one value per "
+                    "postsynaptic cell), and dx.conn.Init draws only per-edge "
+                    f"fields ({', '.join(edge_fields)}); give {name} as a scalar or "
+                    "one value per postsynaptic cell."
+                )
             param = as_param(
                 v, len(targets), "connect", name, "postsynaptic cell", bound(f)
             )
@@ -215,16 +231,47 @@ def connect(
     return eqx.tree_at(lambda n: n.synapses, net, tuple(projections))
 
 
-def _per_edge(synapse, rows, cols, shape, fields=None):
+def _check_key(key) -> None:
+    """`key` is None or one `jax.random` key (typed, or raw uint32 data; traced
+    keys pass, for `Init` fields under rules that draw nothing)."""
+    if key is None:
+        return
+    typed = is_key(key) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+    if not is_key(key) or key.ndim != (0 if typed else 1):
+        what = (
+            f"an array of shape {key.shape}"
+            if is_key(key)
+            else f"{type(key).__name__} {key!r}"[:80]
+        )
+        raise TypeError(
+            f"connect: key must be one jax.random key, e.g. key=jax.random.key(0), "
+            f"got {what}."
+        )
+
+
+def init_key(key: PRNGKeyArray, field: str) -> PRNGKeyArray:
+    """The key an `Init` for synapse field `field` draws with: `key` folded with
+    a fixed hash of the field's name (CRC-32, the same on every machine), so
+    fields draw independently of each other and of the rule."""
+    return jax.random.fold_in(key, zlib.crc32(field.encode()))
+
+
+def _per_edge(synapse, rows, cols, shape, key, fields=None):
     """Resolve `Init` values and (n_pre, n_post) matrices to per-edge values (for
     `fields`, default all)."""
+    owner = type(synapse).__name__
 
     def per_edge(name, value):
         if fields is not None and name not in fields:
             return value
         if isinstance(value, Init):
+            if key is None:
+                raise ValueError(
+                    f"connect: {owner}.{name} is drawn by dx.conn.Init, which needs "
+                    "randomness: pass key=jax.random.key(...) to connect."
+                )
             size = {"scalar": (), "vector": (len(rows),), "matrix": shape}[value.form]
-            value = value.initializer(value.key, size)
+            value = value.initializer(init_key(key, name), size)
         value = float_values(value)
         if value.ndim != 2:
             return value
@@ -267,6 +314,32 @@ def _delays(delay, rows, cols, shape, n) -> np.ndarray:
     return d
 
 
+def _same_receptors(old: Projection, new: Projection, receptor: list[str]) -> None:
+    """An event projection has one receptor per target compartment: refuse to
+    join edges whose receptor values (time constants, reversal potential, ...)
+    differ from those already at a shared target, which would silently change
+    the old edges' kinetics. (Traced values cannot be compared; they pass.)"""
+    a, b = old.targets.array, new.targets.array
+    shared, ia, ib = np.intersect1d(a, b, return_indices=True)
+    if not shared.size:
+        return
+    for f in receptor:
+        x, y = getattr(old.synapse, f).values(), getattr(new.synapse, f).values()
+        if isinstance(x, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
+            continue
+        x, y = np.asarray(x)[ia], np.asarray(y)[ib]
+        differ = ~np.isclose(x, y, rtol=1e-12, atol=0.0)
+        if differ.any():
+            k = int(np.argmax(differ))
+            raise ValueError(
+                f"connect: projection {old.name!r} already has a receptor at "
+                f"compartment {int(shared[k])} with {f}={float(x[k]):g}; these "
+                f"edges give {f}={float(y[k]):g}, which would change the old edges' "
+                "kinetics too (an event projection has one receptor per target). "
+                "Pass name= (e.g. name='inh') to make a separate projection."
+            )
+
+
 def _join(old: Projection, new: Projection) -> Projection:
     """Both edge lists in one projection, in canonical order."""
     pre = np.concatenate([old.pre.array, new.pre.array])
@@ -284,6 +357,7 @@ def _join(old: Projection, new: Projection) -> Projection:
         new.synapse,
     )
     receptor = [f for f in param_fields(synapse) if f not in fields]
+    _same_receptors(old, new, receptor)
     synapse, targets = merge_nodes(
         synapse, old.targets.array, new.synapse, new.targets.array, receptor
     )

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import equinox as eqx
 import numpy as np
 
+from ._custom_types import Number
 from ._geometry import DLambda, frustums, split_points
 from ._static import Ix
 
@@ -34,6 +35,10 @@ def _positive(name: str, value: float | int, owner: str) -> float:
 
 class Compartment(eqx.Module):
     """One isopotential compartment (a NEURON segment).
+
+    A point neuron is usually given by its size instead:
+    `Compartment.from_area(20_000.0)` (µm²) or
+    `Compartment.from_capacitance(0.2)` (nF) make the cylinder for it.
 
     **Arguments:**
 
@@ -68,6 +73,95 @@ class Compartment(eqx.Module):
             raise ValueError("Compartment: profile must hold three numbers.")
         for p in self.profile:
             _positive("each entry of profile", p, "Compartment")
+
+    @classmethod
+    def from_area(
+        cls,
+        area: Number,
+        *,
+        aspect: Number = 1.0,
+        axial_resistivity: Number = 35.4,
+        capacitance: Number = 1.0,
+        v_init: Number = -65.0,
+    ) -> Compartment:
+        """A cylinder of a given membrane area: a point neuron by its size.
+
+        The cylinder is `aspect` times as long as it is wide (by default as long
+        as wide, NEURON's usual soma, whose side has the area of a sphere of that
+        diameter): radius `sqrt(area / (4π aspect))`, length `2 aspect radius`.
+        Only the area matters for a compartment on its own; the aspect sets the
+        axial resistance to neighbours, if it has any.
+
+        **Arguments:**
+
+        - `area`: membrane area in µm² (20,000 µm² = 200 pF at 1 µF/cm²).
+        - `aspect`: length over diameter, default 1.
+        - `axial_resistivity`, `capacitance`, `v_init`: as for `Compartment`
+          (Ω·cm, µF/cm², mV).
+
+        **Returns:**
+
+        A `Compartment` whose area, as the solver sees it
+        (`dx.cable_geometry`), is `area`.
+        """
+        who = "Compartment.from_area"
+        area = _positive("area", area, who)
+        aspect = _positive("aspect", aspect, who)
+        radius = math.sqrt(area / (4.0 * math.pi * aspect))
+        return cls(
+            length=2.0 * aspect * radius,
+            radius=radius,
+            axial_resistivity=axial_resistivity,
+            capacitance=capacitance,
+            v_init=v_init,
+        )
+
+    @classmethod
+    def from_capacitance(
+        cls,
+        total: Number,
+        *,
+        capacitance: Number = 1.0,
+        aspect: Number = 1.0,
+        axial_resistivity: Number = 35.4,
+        v_init: Number = -65.0,
+    ) -> Compartment:
+        """A cylinder of a given total membrane capacitance: a point neuron as
+        integrate-and-fire models state it (C = 200 pF, ...).
+
+        The membrane area is `total / capacitance` (1 nF at 1 µF/cm² is
+        100,000 µm²), shaped as in `Compartment.from_area`.
+
+        **Arguments:**
+
+        - `total`: the compartment's capacitance in nF (200 pF = 0.2 nF), the
+          unit that goes with the solver's nA, mV and ms: `C dv/dt = I`.
+        - `capacitance`: the specific capacitance in µF/cm², default 1; the
+          compartment keeps it, so its area follows from the two.
+        - `aspect`, `axial_resistivity`, `v_init`: as in `Compartment.from_area`.
+
+        **Returns:**
+
+        A `Compartment` whose capacitance, as the solver sees it (`capacitance`
+        times the area of `dx.cable_geometry`), is `total`.
+        """
+        who = "Compartment.from_capacitance"
+        total = _positive("total", total, who)
+        capacitance = _positive("capacitance", capacitance, who)
+        # µF/cm² × µm² = 1e-5 nF
+        area = total / (1e-5 * capacitance)
+        if not math.isfinite(area):
+            raise ValueError(
+                f"{who}: total={total} nF at {capacitance} µF/cm² gives an area that "
+                "is not finite; check the units (nF and µF/cm²)."
+            )
+        return cls.from_area(
+            area,
+            aspect=aspect,
+            axial_resistivity=axial_resistivity,
+            capacitance=capacitance,
+            v_init=v_init,
+        )
 
 
 def _check_points(points, who: str) -> np.ndarray:

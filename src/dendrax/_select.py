@@ -104,7 +104,16 @@ class Selection(eqx.Module):
         return self._combine(other, np.union1d)
 
 
-_Ints = int | Sequence[int] | np.ndarray | Literal["all"] | None
+_Ints = int | Sequence[int] | np.ndarray | slice | Literal["all"] | None
+
+# What the indices of each criterion count, for messages.
+_WHAT = {
+    "cell": "cell indices",
+    "branch": "branch indices",
+    "comp": "compartment indices",
+    "index": "node indices",
+    "edges": "edge indices",
+}
 
 
 def fingerprint(net: Network, kind: Literal["nodes", "edges"]) -> int:
@@ -118,27 +127,79 @@ def fingerprint(net: Network, kind: Literal["nodes", "edges"]) -> int:
     return hash(key)
 
 
-def _match(column: np.ndarray, wanted: _Ints, name: str) -> np.ndarray:
+def _match(
+    column: np.ndarray, wanted: _Ints, name: str, size: np.ndarray | None = None
+) -> np.ndarray:
+    """Mask of the rows of `column` (indices) that `wanted` asks for. A slice is
+    applied to `range(size)` of each row's own `size` (the number of indices
+    where the row lives: branches of its cell, compartments of its branch)."""
     if wanted is None or (isinstance(wanted, str) and wanted == "all"):
         return np.ones(len(column), bool)
     if isinstance(wanted, str):
         raise ValueError(
-            f"select: {name}={wanted!r}; use an int, a list of ints or 'all'."
+            f"select: {name}={wanted!r}; use an int, a list of ints, a slice or 'all'."
         )
+    if isinstance(wanted, slice):
+        return _in_slice(column, wanted, name, size)
     given = wanted
     wanted = np.atleast_1d(np.asarray(wanted))
     if wanted.size == 0:
         raise ValueError(f"select: {name}=[] selects nothing; give at least one index.")
     if wanted.dtype.kind not in "iu":
-        raise TypeError(f"select: {name} must hold integers, got {wanted.dtype}.")
+        raise TypeError(
+            f"select: {name} must hold integers (or be a slice), got {wanted.dtype}."
+        )
     missing = wanted[~np.isin(wanted, column)]
     if missing.size:
         raise ValueError(
             f"select: {name}={given!r} holds {missing[0]}, which is out of range: "
-            f"{name.rstrip('s')} indices in this network run from {column.min()} to "
+            f"{_WHAT[name]} in this network run from {column.min()} to "
             f"{column.max()}."
         )
     return np.isin(column, wanted)
+
+
+def _in_slice(
+    column: np.ndarray, wanted: slice, name: str, size: np.ndarray | None
+) -> np.ndarray:
+    """Rows whose index `column[i]` lies in `range(size[i])[wanted]`."""
+    for part in ("start", "stop", "step"):
+        bound = getattr(wanted, part)
+        if bound is not None and (
+            isinstance(bound, bool) or not isinstance(bound, int | np.integer)
+        ):
+            raise TypeError(
+                f"select: {name}={wanted!r} has {part}={bound!r}; a slice's start, "
+                f"stop and step must be integers or None, e.g. {name}=slice(0, 10)."
+            )
+    if wanted.step == 0:
+        raise ValueError(
+            f"select: {name}={wanted!r} has step 0; give a nonzero step, e.g. "
+            f"{name}=slice(None, None, 2) for every other one."
+        )
+    if size is None:  # global indices: one range for all rows
+        size = np.full(len(column), int(column.max()) + 1 if len(column) else 0)
+    mask = np.zeros(len(column), bool)
+    for n in np.unique(size):
+        rows = size == n
+        keep = np.zeros(int(n), bool)
+        keep[np.arange(int(n))[wanted]] = True
+        mask[rows] = keep[column[rows]]
+    if not mask.any():
+        raise ValueError(
+            f"select: {name}={wanted!r} selects nothing: {_WHAT[name]} in this "
+            f"network run from 0 to {int(column.max())} (slices are cut to the "
+            "indices that exist, as Python's are)."
+        )
+    return mask
+
+
+def _sizes(local: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Per row, how many indices its owner has (the largest local index of the
+    owner's rows, plus one); `owner` holds integer group ids."""
+    top = np.zeros(int(owner.max()) + 1 if len(owner) else 0, np.int64)
+    np.maximum.at(top, owner, local + 1)
+    return top[owner]
 
 
 def _group_column(net: Network, n: int) -> np.ndarray:
@@ -206,6 +267,7 @@ def select(
     branch: _Ints = None,
     comp: _Ints = None,
     *,
+    index: _Ints = None,
     group: str | Sequence[str] | None = None,
     where: Callable[[Table], np.ndarray] | None = None,
     edges: _Ints | Callable[[Table], np.ndarray] = None,
@@ -213,42 +275,61 @@ def select(
     """Select compartments of a network.
 
     All given criteria must hold (they are intersected). `branch` and `comp` are
-    indices local to each cell (branch) as in `Cell`.
+    indices local to each cell (branch) as in `Cell`; `index` counts the
+    compartments of the whole network, in the order of `dx.node_table`.
 
     **Arguments:**
 
     - `net`: the network.
-    - `cell`, `branch`, `comp`: an int, a list of ints, or "all".
+    - `cell`, `branch`, `comp`: an int, a list (or array) of ints, a slice, or
+      "all". A slice is applied as Python applies it to a list of the indices
+      that exist: `cell=slice(0, 100)` to the cells of the network, `branch=` to
+      the branches of each cell, `comp=` to the compartments of each branch, so
+      `comp=slice(None, None, 2)` is every other compartment of every branch,
+      from the first, and `comp=slice(-1, None)` the last one of each.
+    - `index`: global compartment indices: an int, a list (or array) of ints, a
+      slice over all compartments, or "all".
     - `group`: a group name (or several, united) added with `dx.add_group` or set by
       `read_swc`.
     - `where`: a predicate receiving the node `Table` (columns `index`, `cell`,
       `branch`, `comp`, `group`; `table.groups[name]` boolean masks) returning a
       boolean mask.
-    - `edges`: select synapses instead: "all", edge indices, or a predicate over
-      the edge `Table` (see `dx.edge_table`), e.g.
-      `lambda e: e.pre_group == "exc"`. Cannot be combined with the other
-      criteria.
+    - `edges`: select synapses instead: "all", edge indices (an int, a list or a
+      slice over the edges), or a predicate over the edge `Table` (see
+      `dx.edge_table`), e.g. `lambda e: e.pre_group == "exc"`. Cannot be combined
+      with the other criteria.
 
     **Returns:**
 
     A `Selection` of nodes (or edges). Raises `ValueError` if nothing is
-    selected.
+    selected, and a `TypeError` or `ValueError` naming the argument for indices
+    that are not integers or do not exist.
     """
     from ._network import Network
 
     if not isinstance(net, Network):
         raise TypeError(f"select: net must be a dx.Network, got {type(net).__name__}.")
     if edges is not None:
-        if any(x is not None for x in (cell, branch, comp, group, where)):
+        if any(x is not None for x in (cell, branch, comp, index, group, where)):
             raise ValueError(
-                "select: edges= cannot be combined with cell/branch/comp/group/where; "
-                "express the condition as a predicate over the edge table."
+                "select: edges= cannot be combined with cell/branch/comp/index/group/"
+                "where; express the condition as a predicate over the edge table."
             )
         return _select_edges(net, edges)
     table = node_table(net)
     mask = _match(table.cell, cell, "cell")
-    mask &= _match(table.branch, branch, "branch")
-    mask &= _match(table.comp, comp, "comp")
+    if isinstance(branch, slice):  # per cell
+        mask &= _match(table.branch, branch, "branch", _sizes(table.branch, table.cell))
+    else:
+        mask &= _match(table.branch, branch, "branch")
+    if isinstance(comp, slice):  # per branch: nodes are sorted by cell, then branch
+        new = np.diff(table.cell) != 0
+        new |= np.diff(table.branch) != 0
+        owner = np.concatenate([[0], np.cumsum(new)])
+        mask &= _match(table.comp, comp, "comp", _sizes(table.comp, owner))
+    else:
+        mask &= _match(table.comp, comp, "comp")
+    mask &= _match(table.index, index, "index")
     if group is not None:
         names = [group] if isinstance(group, str) else list(group)
         in_any = np.zeros(len(table), bool)
@@ -269,10 +350,22 @@ def select(
             )
         mask &= pred
     if not mask.any():
+        given = [
+            f"{k}={v!r}"
+            for k, v in (
+                ("cell", cell),
+                ("branch", branch),
+                ("comp", comp),
+                ("index", index),
+                ("group", group),
+            )
+            if v is not None
+        ]
+        given += ["where=..."] if where is not None else []
         raise ValueError(
-            f"select: the selection (cell={cell!r}, branch={branch!r}, comp={comp!r}, "
-            f"group={group!r}) is empty; check the indices against the network "
-            f"({int(table.cell.max()) + 1} cells)."
+            f"select: the selection ({', '.join(given)}) is empty; the criteria "
+            "are intersected, so check them against the network "
+            f"({int(table.cell.max()) + 1} cells, {len(table)} compartments)."
         )
     return Selection(Ix(np.flatnonzero(mask)), "nodes", fingerprint(net, "nodes"))
 

@@ -2,7 +2,7 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Int, PRNGKeyArray
 
-from .base import AbstractRule, grid
+from .base import AbstractRule, check_self_connections, grid, refuse_key, rule_fix
 
 
 class AllToAll(AbstractRule):
@@ -14,7 +14,13 @@ class AllToAll(AbstractRule):
       (default True: `n_pre * n_post` edges).
     """
 
-    self_connections: bool = eqx.field(static=True, default=True)
+    self_connections: bool = eqx.field(static=True)
+
+    def __init__(
+        self, self_connections: bool = True, *, key: PRNGKeyArray | None = None
+    ):
+        refuse_key(key, "AllToAll", rule_fix("AllToAll", ""))
+        self.self_connections = check_self_connections(self_connections, "AllToAll")
 
     def sample(
         self,

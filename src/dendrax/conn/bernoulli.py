@@ -2,7 +2,15 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Int, PRNGKeyArray
 
-from .base import AbstractRule, numpy_rng, uniform
+from .._custom_types import Number
+from .base import (
+    AbstractRule,
+    check_self_connections,
+    numpy_rng,
+    refuse_key,
+    rule_fix,
+    uniform,
+)
 
 
 class Bernoulli(AbstractRule):
@@ -13,6 +21,9 @@ class Bernoulli(AbstractRule):
     the geometric distribution (the gaps of a Bernoulli process), so 10⁴ × 10⁴
     cells at p = 0.01 draw 10⁶ numbers, not 10⁸.
 
+    The draws come from the key given to `dx.connect(..., key=)`; the rule
+    itself takes none.
+
     **Arguments:**
 
     - `p`: connection probability in [0, 1].
@@ -20,11 +31,22 @@ class Bernoulli(AbstractRule):
     """
 
     p: float = eqx.field(static=True)
-    self_connections: bool = eqx.field(static=True, default=True)
+    self_connections: bool = eqx.field(static=True)
 
-    def __check_init__(self):
-        if not 0.0 <= float(self.p) <= 1.0:
-            raise ValueError(f"Bernoulli: p must lie in [0, 1], got p={self.p}.")
+    def __init__(
+        self,
+        p: Number,
+        self_connections: bool = True,
+        *,
+        key: PRNGKeyArray | None = None,
+    ):
+        refuse_key(key, "Bernoulli", rule_fix("Bernoulli", "p"))
+        if isinstance(p, bool) or not isinstance(p, int | float | np.number):
+            raise TypeError(f"Bernoulli: p must be a number in [0, 1], got {p!r}.")
+        if not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"Bernoulli: p must lie in [0, 1], got p={p}.")
+        self.p = float(p)
+        self.self_connections = check_self_connections(self_connections, "Bernoulli")
 
     def sample(
         self,

@@ -2,7 +2,15 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Int, PRNGKeyArray
 
-from .base import AbstractRule, numpy_rng, uniform
+from .._custom_types import Number
+from .base import (
+    AbstractRule,
+    check_self_connections,
+    numpy_rng,
+    refuse_key,
+    rule_fix,
+    uniform,
+)
 
 
 class FixedInDegree(AbstractRule):
@@ -14,13 +22,26 @@ class FixedInDegree(AbstractRule):
     - `k`: the in-degree.
     - `self_connections`: whether a cell may be drawn as its own input
       (default True).
+
+    The draws come from the key given to `dx.connect(..., key=)`; the rule
+    itself takes none.
     """
 
-    k: int | np.integer = eqx.field(static=True)
-    self_connections: bool = eqx.field(static=True, default=True)
+    k: int = eqx.field(static=True)
+    self_connections: bool = eqx.field(static=True)
 
-    def __check_init__(self):
-        _check_k(self.k, type(self).__name__)
+    def __init__(
+        self,
+        k: Number,
+        self_connections: bool = True,
+        *,
+        key: PRNGKeyArray | None = None,
+    ):
+        refuse_key(key, "FixedInDegree", rule_fix("FixedInDegree", "k"))
+        self.k = _check_k(k, "FixedInDegree")
+        self.self_connections = check_self_connections(
+            self_connections, "FixedInDegree"
+        )
 
     def sample(
         self,
@@ -41,13 +62,26 @@ class FixedOutDegree(AbstractRule):
     - `k`: the out-degree.
     - `self_connections`: whether a cell may be drawn as its own target
       (default True).
+
+    The draws come from the key given to `dx.connect(..., key=)`; the rule
+    itself takes none.
     """
 
-    k: int | np.integer = eqx.field(static=True)
-    self_connections: bool = eqx.field(static=True, default=True)
+    k: int = eqx.field(static=True)
+    self_connections: bool = eqx.field(static=True)
 
-    def __check_init__(self):
-        _check_k(self.k, type(self).__name__)
+    def __init__(
+        self,
+        k: Number,
+        self_connections: bool = True,
+        *,
+        key: PRNGKeyArray | None = None,
+    ):
+        refuse_key(key, "FixedOutDegree", rule_fix("FixedOutDegree", "k"))
+        self.k = _check_k(k, "FixedOutDegree")
+        self.self_connections = check_self_connections(
+            self_connections, "FixedOutDegree"
+        )
 
     def sample(
         self,
@@ -59,9 +93,10 @@ class FixedOutDegree(AbstractRule):
         return np.repeat(pre, self.k), chosen
 
 
-def _check_k(k, name: str) -> None:
+def _check_k(k, name: str) -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
         raise ValueError(f"{name}: k must be a non-negative integer, got {k!r}.")
+    return int(k)
 
 
 def _draw(key, owners, candidates, k, self_connections, rule) -> np.ndarray:

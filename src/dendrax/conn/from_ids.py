@@ -1,9 +1,11 @@
+from collections.abc import Sequence
+
 import equinox as eqx
 import numpy as np
-from jaxtyping import Int, PRNGKeyArray
+from jaxtyping import ArrayLike, Int, PRNGKeyArray
 
 from .._static import Ix
-from .base import AbstractRule
+from .base import AbstractRule, refuse_key, rule_fix
 
 
 class FromIds(AbstractRule):
@@ -18,7 +20,14 @@ class FromIds(AbstractRule):
     pre: Ix = eqx.field(static=True)
     post: Ix = eqx.field(static=True)
 
-    def __init__(self, pre, post):
+    def __init__(
+        self,
+        pre: ArrayLike | Sequence[int],
+        post: ArrayLike | Sequence[int],
+        *,
+        key: PRNGKeyArray | None = None,
+    ):
+        refuse_key(key, "FromIds", rule_fix("FromIds", "pre, post"))
         pre, post = np.asarray(pre), np.asarray(post)
         if pre.ndim != 1 or pre.shape != post.shape or pre.dtype.kind not in "iu":
             raise ValueError(

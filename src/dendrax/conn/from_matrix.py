@@ -1,9 +1,11 @@
+from collections.abc import Sequence
+
 import equinox as eqx
 import numpy as np
-from jaxtyping import Int, PRNGKeyArray
+from jaxtyping import ArrayLike, Int, PRNGKeyArray
 
 from .._static import Ix
-from .base import AbstractRule
+from .base import AbstractRule, refuse_key, rule_fix
 
 
 def from_matrix(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,7 +88,10 @@ class FromMatrix(AbstractRule):
 
     mask: Ix = eqx.field(static=True)
 
-    def __init__(self, matrix):
+    def __init__(
+        self, matrix: ArrayLike | Sequence, *, key: PRNGKeyArray | None = None
+    ):
+        refuse_key(key, "FromMatrix", rule_fix("FromMatrix", "matrix"))
         matrix = np.asarray(matrix)
         if matrix.ndim != 2:
             raise ValueError(

@@ -1,12 +1,15 @@
 import numpy as np
 from jaxtyping import Int, PRNGKeyArray
 
-from .base import AbstractRule
+from .base import AbstractRule, refuse_key, rule_fix
 
 
 class OneToOne(AbstractRule):
     """The i-th presynaptic cell connects to the i-th postsynaptic cell (cells in
     increasing id order); both populations must have the same size."""
+
+    def __init__(self, *, key: PRNGKeyArray | None = None):
+        refuse_key(key, "OneToOne", rule_fix("OneToOne", ""))
 
     def sample(
         self,
