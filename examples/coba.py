@@ -45,6 +45,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import dendrax as dx  # noqa: E402
+import dendrax.plot  # noqa: E402
 
 QUICK = os.environ.get("DENDRAX_QUICK", "") not in ("", "0")
 SCALE = 0.25 if QUICK else 1.0  # fraction of the 4000 cells
@@ -52,6 +53,7 @@ N_EXC, N_INH = round(3200 * SCALE), round(800 * SCALE)
 P_CONNECT = 0.02 / SCALE  # inputs per cell stay at about 64 + 16
 T_MAX, DT = (200.0 if QUICK else 1000.0), 0.1  # ms
 EVERY = 10  # record spike counts in bins of EVERY * DT = 1 ms
+BIN = 5.0  # ms, bins of the population rate in the figure
 SEED = 0
 
 AREA = 20000.0  # µm²: with 1 µF/cm², C = 200 pF
@@ -121,31 +123,27 @@ def rates(counts: np.ndarray) -> tuple[float, float]:
 
 
 def plot(ts: np.ndarray, counts: np.ndarray, path: Path) -> None:
-    bins, cells = np.nonzero(counts)  # at most one spike per cell and 1 ms bin
-    is_exc = cells < N_EXC
-    fig, (ax_r, ax_p) = plt.subplots(
+    """Raster (exc blue, inh red) and the population rates in 5 ms bins."""
+    fig, axes = plt.subplots(
         2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
-    for mask, colour, label in (
-        (is_exc, "tab:blue", "exc"),
-        (~is_exc, "tab:red", "inh"),
-    ):
-        ax_r.scatter(
-            ts[bins[mask]],
-            cells[mask],
-            s=0.3,
-            c=colour,
-            lw=0,
-            label=label,
-            rasterized=True,
+    groups = {"exc": range(N_EXC), "inh": range(N_EXC, N_EXC + N_INH)}
+    ax_r, ax_p = dx.plot.raster(ts, counts, ax=axes, bin_width=BIN, groups=groups)
+    ax_r.set_title(f"COBA, {N_EXC} exc + {N_INH} inh LIF cells", loc="left")
+    # The start is synchronous (initial voltages uniform below threshold, the
+    # drive above it): show the steady state and say how high the start goes.
+    rates = np.stack([patch.get_data().values for patch in ax_p.patches])  # Hz
+    peak, steady = rates[:, 0].max(), rates[:, 4:].max()  # first bin, after 20 ms
+    if peak > 1.5 * steady:
+        top = 1.5 * steady
+        ax_p.set_ylim(0, top)
+        ax_p.annotate(
+            f"first {BIN:g} ms: {peak:.0f} Hz (synchronous start)",
+            xy=(BIN / 2, top),
+            xytext=(6 * BIN, 0.9 * top),
+            va="center",
+            arrowprops=dict(arrowstyle="->", lw=0.8),
         )
-    ax_r.set(
-        ylabel="cell", ylim=(0, N_EXC + N_INH), title=f"COBA, {N_EXC + N_INH} cells"
-    )
-    ax_r.legend(loc="upper right", markerscale=15)
-    bin_s = EVERY * DT / 1000.0
-    ax_p.plot(ts[1:], counts[1:].sum(axis=1) / ((N_EXC + N_INH) * bin_s), "k", lw=0.8)
-    ax_p.set(xlabel="t (ms)", ylabel="rate (Hz)", xlim=(0, T_MAX))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -111,9 +111,19 @@ def main():
     before, after = simulate(student), simulate(learned)
     fig, (ax_pre, ax_post, ax_l) = plt.subplots(1, 3, figsize=(15, 4))
     for c in range(3):
-        ax_pre.plot(ts, target[:, c], label=f"cell {c}")
+        (line,) = ax_pre.plot(ts, target[:, c])
+        peak = int(np.argmax(target[:, c]))  # label each trace at its spike
+        ax_pre.annotate(
+            f"cell {c}",
+            (ts[peak], target[peak, c]),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            color=line.get_color(),
+        )
     ax_pre.set(xlabel="t (ms)", ylabel="v (mV)", title="presynaptic somata")
-    ax_pre.legend()
+    ax_pre.set_ylim(top=ax_pre.get_ylim()[1] + 12)  # room for the labels
     ax_post.plot(ts, target[:, 3], "k", lw=3, label="teacher")
     ax_post.plot(ts, before[:, 3], "tab:gray", ls="--", label="student, start")
     ax_post.plot(ts, after[:, 3], "tab:red", label="student, trained")

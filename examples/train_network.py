@@ -159,7 +159,8 @@ def main():
         ax.plot(ts, target[:, c], "k", lw=2.5, label="teacher")
         ax.plot(ts, before[:, c], "tab:gray", ls="--", label="student, start")
         ax.plot(ts, after[:, c], "tab:red", label="student, trained")
-        ax.set(xlabel="t (ms)", ylabel="v (mV)", title=f"cell {c} soma")
+        kind = next(name for name, cells in TYPES.items() if c in cells)
+        ax.set(xlabel="t (ms)", ylabel="v (mV)", title=f"cell {c} soma, type {kind}")
     axes[1].legend()
     fig.tight_layout()
     path = out / "train_network.png"

@@ -49,6 +49,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 import dendrax as dx  # noqa: E402
 
@@ -191,31 +193,54 @@ def main():
     out = Path(os.environ.get("DENDRAX_OUT", "out"))
     out.mkdir(parents=True, exist_ok=True)
     ts = np.arange(before.shape[1]) * DT
-    fig = plt.figure(figsize=(13, 5.5))
+    fig = plt.figure(figsize=(13, 6))
     grid = fig.add_gridspec(2, N_OUT + 1)
     ax = fig.add_subplot(grid[:, 0])
     ax.plot(losses, "k")
-    ax.set(xlabel="Adam step", ylabel="cross-entropy", title="training loss")
+    ax.set(xlabel="Adam step", ylabel="cross-entropy (nats)", title="training loss")
     y_out = 2 * np.arange(N_OUT)  # rows of the output cells; inputs above them
     y_in = y_out[-1] + 3 + np.arange(N_IN)
+    shown = [0, 5, 10, 15, N_IN - 1]  # input rows with a tick label
+    first = None
     for k in range(N_OUT):
         for row, (raster, when) in enumerate(((before, "before"), (after, "after"))):
-            ax = fig.add_subplot(grid[row, k + 1])
+            ax = fig.add_subplot(grid[row, k + 1], sharex=first, sharey=first)
+            first = first or ax
             times, cells = dx.spike_times(ts, raster[k, :, :N_IN])
-            ax.plot(times, y_in[cells], "|", color="0.5", ms=3)
+            ax.plot(times, y_in[cells], "|", color="0.45", ms=4, mew=1)
             ax.axhspan(y_out[k] - 0.8, y_out[k] + 0.8, color="tab:green", alpha=0.2)
             times, outs = dx.spike_times(ts, raster[k, :, N_IN:])
             ax.plot(times, y_out[outs], "|", color="k", ms=10, mew=1.5)
-            ax.set(
-                xlim=(0, T_MAX),
-                ylim=(-1.5, y_in[-1] + 1),
-                yticks=[*y_out, y_in.mean()],
-                yticklabels=[f"out {c}" for c in range(N_OUT)] + ["inputs"],
-                title=f"pattern {k}, {when}: {raster[k, :, N_IN:].sum(0).astype(int)}",
+            n = raster[k, :, N_IN:].sum(0).astype(int)
+            ax.set_title(
+                f"pattern {k}, {when}: out spikes {'/'.join(map(str, n))}",
+                fontsize=10,
             )
             if row == 1:
                 ax.set_xlabel("t (ms)")
-    fig.tight_layout()
+            if k == 0:
+                ax.set_ylabel("cell")
+            else:
+                ax.tick_params(labelleft=False)
+    first.set(
+        xlim=(0, T_MAX),
+        ylim=(-1.5, y_in[-1] + 1),
+        yticks=[*y_out, *y_in[shown]],
+        yticklabels=[f"out {c}" for c in range(N_OUT)] + [f"in {c}" for c in shown],
+    )
+    handles = [
+        Line2D([], [], ls="", marker="|", ms=8, mew=1, color="0.45"),
+        Line2D([], [], ls="", marker="|", ms=10, mew=1.5, color="k"),
+        Patch(color="tab:green", alpha=0.2),
+    ]
+    fig.legend(
+        handles,
+        ["input spike", "output spike", "the output that should fire most"],
+        loc="upper center",
+        ncols=3,
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     path = out / "train_spiking.png"
     fig.savefig(path, dpi=110)
     print(f"saved {path}")
