@@ -372,6 +372,8 @@ def simulate(
       tqdm bar). It is called from the host through `jax.debug.callback`
       (about 20 times per run, each a short pause of the device); `False`,
       the default, adds nothing to the program. Not available with `mesh`.
+      (Under `grad` with checkpointing the backward pass recomputes steps and
+      may repeat a report.)
 
     **Returns:**
 
