@@ -176,7 +176,7 @@ def test_record_state_where_channel_is_missing(net):
 
 
 def test_record_parameter_is_not_a_state(net):
-    with pytest.raises(ValueError, match=r"Passive has no state 'g'"):
+    with pytest.raises(ValueError, match=r"Passive has no state or current 'g'"):
         dx.simulate(net, 0.1, DT, record=dx.Record("Passive.g"))
 
 

@@ -176,21 +176,29 @@ def test_receptor_parameters_live_at_targets_and_weights_at_edges():
     np.testing.assert_allclose(dx.get(net, "Exp.weight"), [5e-3] * 2 + [1e-3] * 4)
     net = dx.make_trainable(net, "Exp.weight", by="pre_cell", verbose=False)
     assert dx.n_trainable(net) == 3
-    # a second call under the same name: new targets take its receptor values
+    # A second call under the same name: new targets take its receptor values;
+    # other values at a target the projection has are refused (they would
+    # change the first call's edges too), the same values join.
     net2 = dx.connect(
         lif_net(4),
         dx.select(lif_net(4), cell=0),
         dx.select(lif_net(4), cell=1),
         dx.synapses.Exp(tau=2.0),
     )
-    net2 = dx.connect(
-        net2,
-        dx.select(net2, cell=2),
-        dx.select(net2, cell=[1, 3]),
-        dx.synapses.Exp(tau=9.0),
+    with pytest.raises(ValueError, match="already has a receptor at compartment 1"):
+        dx.connect(
+            net2, dx.select(net2, cell=2), dx.select(net2, cell=[1, 3]),
+            dx.synapses.Exp(tau=9.0),
+        )  # fmt: skip
+    net3 = dx.connect(
+        net2, dx.select(net2, cell=2), dx.select(net2, cell=3), dx.synapses.Exp(tau=9.0)
     )
-    np.testing.assert_allclose(dx.get(net2, "Exp.tau"), [9.0, 9.0])
-    assert net2.synapses[0].targets.array.tolist() == [1, 3]
+    np.testing.assert_allclose(dx.get(net3, "Exp.tau"), [2.0, 9.0])
+    assert net3.synapses[0].targets.array.tolist() == [1, 3]
+    net4 = dx.connect(
+        net2, dx.select(net2, cell=2), dx.select(net2, cell=1), dx.synapses.Exp(tau=2.0)
+    )
+    assert net4.n_edges == 2 and net4.synapses[0].targets.array.tolist() == [1]
 
 
 def test_gradients_through_event_synapses_match_finite_differences():

@@ -87,7 +87,11 @@ def connect(
     - `name`: the projection's name (default: the synapse class name). Edges added
       under an existing name join that projection, which keeps its edges sorted by
       presynaptic, then postsynaptic compartment. Parameters are addressed as
-      `"name.field"`, e.g. `"Ionotropic.gS"`.
+      `"name.field"`, e.g. `"Ionotropic.gS"`. An event projection has one
+      receptor per target compartment: joining edges whose receptor values
+      (e.g. `tau`, `e_syn`) differ at a target it already has is an error;
+      give such synapses their own name (e.g. `name="inh"`), or change the
+      receptor with `dx.set`.
     - `delay`: event synapses only: the delay (ms, >= 0, default 0) from a
       presynaptic spike to its arrival at the target, as a scalar, one value per
       new edge, an `(n_pre, n_post)` matrix, or an `(n_pre, 1)` column (one per
