@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 import equinox as eqx
 import numpy as np
 from jaxtyping import Int, PRNGKeyArray
@@ -13,7 +15,39 @@ from .base import (
 )
 
 
-class FixedInDegree(AbstractRule):
+class _FixedDegree(AbstractRule):
+    """`k` distinct partners per cell on one side (`inward`: per postsynaptic
+    cell, drawn among the presynaptic ones; else the reverse)."""
+
+    k: int = eqx.field(static=True)
+    self_connections: bool = eqx.field(static=True)
+    inward: ClassVar[bool]
+
+    def __init__(
+        self,
+        k: Number,
+        self_connections: bool = True,
+        *,
+        key: PRNGKeyArray | None = None,
+    ):
+        who = type(self).__name__
+        refuse_key(key, who, rule_fix(who, "k"))
+        self.k = _check_k(k, who)
+        self.self_connections = check_self_connections(self_connections, who)
+
+    def sample(
+        self,
+        pre: Int[np.ndarray, " n_pre"],
+        post: Int[np.ndarray, " n_post"],
+        key: PRNGKeyArray | None,
+    ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
+        owners, candidates = (post, pre) if self.inward else (pre, post)
+        chosen = _draw(key, owners, candidates, self.k, self.self_connections, self)
+        mine = np.repeat(owners, self.k)
+        return (chosen, mine) if self.inward else (mine, chosen)
+
+
+class FixedInDegree(_FixedDegree):
     """Every postsynaptic cell receives exactly `k` synapses, from `k` distinct
     presynaptic cells drawn uniformly without replacement.
 
@@ -27,33 +61,10 @@ class FixedInDegree(AbstractRule):
     itself takes none.
     """
 
-    k: int = eqx.field(static=True)
-    self_connections: bool = eqx.field(static=True)
-
-    def __init__(
-        self,
-        k: Number,
-        self_connections: bool = True,
-        *,
-        key: PRNGKeyArray | None = None,
-    ):
-        refuse_key(key, "FixedInDegree", rule_fix("FixedInDegree", "k"))
-        self.k = _check_k(k, "FixedInDegree")
-        self.self_connections = check_self_connections(
-            self_connections, "FixedInDegree"
-        )
-
-    def sample(
-        self,
-        pre: Int[np.ndarray, " n_pre"],
-        post: Int[np.ndarray, " n_post"],
-        key: PRNGKeyArray | None,
-    ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
-        chosen = _draw(key, post, pre, self.k, self.self_connections, self)
-        return chosen, np.repeat(post, self.k)
+    inward: ClassVar[bool] = True
 
 
-class FixedOutDegree(AbstractRule):
+class FixedOutDegree(_FixedDegree):
     """Every presynaptic cell makes exactly `k` synapses, onto `k` distinct
     postsynaptic cells drawn uniformly without replacement.
 
@@ -67,30 +78,7 @@ class FixedOutDegree(AbstractRule):
     itself takes none.
     """
 
-    k: int = eqx.field(static=True)
-    self_connections: bool = eqx.field(static=True)
-
-    def __init__(
-        self,
-        k: Number,
-        self_connections: bool = True,
-        *,
-        key: PRNGKeyArray | None = None,
-    ):
-        refuse_key(key, "FixedOutDegree", rule_fix("FixedOutDegree", "k"))
-        self.k = _check_k(k, "FixedOutDegree")
-        self.self_connections = check_self_connections(
-            self_connections, "FixedOutDegree"
-        )
-
-    def sample(
-        self,
-        pre: Int[np.ndarray, " n_pre"],
-        post: Int[np.ndarray, " n_post"],
-        key: PRNGKeyArray | None,
-    ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
-        chosen = _draw(key, pre, post, self.k, self.self_connections, self)
-        return np.repeat(pre, self.k), chosen
+    inward: ClassVar[bool] = False
 
 
 def _check_k(k, name: str) -> int:
