@@ -145,9 +145,14 @@ def _peer_benchmarks(session, args):
 
 @nox.session
 def references(session):
-    """Regenerate the NEURON reference data the tests compare against."""
+    """Regenerate the NEURON reference data the tests compare against (the
+    ion-channel and gap-junction references compile .mod files with NEURON's
+    nrnivmodl, which needs a C compiler)."""
     session.install("neuron", "numpy", "morphio")
     session.run("python", "tests/reference/make_neuron_refs.py")
     session.run("python", "tests/reference/make_event_refs.py")
     session.run("python", "tests/reference/make_morphology_refs.py")
     session.run("python", "tests/reference/make_asc_refs.py")
+    session.run("python", "tests/reference/make_source_refs.py")
+    session.run("python", "tests/reference/make_ion_refs.py")
+    session.run("python", "tests/reference/make_gap_refs.py")

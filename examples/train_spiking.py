@@ -1,12 +1,12 @@
 """Train a spiking network with surrogate gradients: three spike patterns, three
 output cells.
 
-Twenty input LIF cells emit one of three fixed spike patterns: Poisson-like times
-at 30 Hz in the first 40 ms, drawn once with NumPy (19 to 24 spikes per
-pattern), each made by a one-step 60 nA pulse, which makes a 200 pF cell spike
-at the end of that step. The inputs project onto three output LIF cells through
-conductance synapses (`dx.synapses.Exp`, 5 ms, 0 mV) with one trainable weight
-per edge (60 weights, 1-3 nS at the start), kept positive with
+Twenty input cells emit one of three fixed spike patterns: Poisson times at
+30 Hz in the first 40 ms, drawn once with NumPy, played by `SpikeTrain` cells
+from a raster (`dx.SpikeRaster`, one row per step), so that the three
+patterns run as one batch under `jax.vmap`. The inputs project onto three
+output LIF cells through conductance synapses (`dx.synapses.Exp`, 5 ms, 0 mV)
+with one trainable weight per edge (60 weights, 1-3 nS at the start), kept positive with
 `transform=dx.Exp()`, so that Adam's steps are relative changes. Output cell k
 should fire most for pattern k: the loss is the cross-entropy of the softmax of
 the three output spike counts, averaged over the three patterns, which run as
@@ -17,9 +17,9 @@ Spike counts are piecewise constant in the weights, so their exact gradient is
 zero; the gradient comes from the surrogate derivative of the LIF threshold
 (`dx.heaviside`; the reset is detached, see "Surrogate gradients" in
 docs/concepts/spiking.md), and Adam follows it. At the start every output fires
-2-3 spikes for every pattern (loss 1.50, no pattern classified); after 10 of the
-100 Adam steps all three are, and at the end the right output fires 4-6 spikes
-and the others 0-2 (loss 0.04). The loss curve is a staircase: it only changes
+3 spikes for every pattern (loss 1.10, no pattern classified); after 20 of the
+100 Adam steps all three are, and at the end the right output fires 5-7 spikes
+and the others 0-3 (loss 0.03). The loss curve is a staircase: it only changes
 when a spike appears or disappears. Training takes about 3 s, most of it
 compilation (then a few ms per step).
 
@@ -58,8 +58,7 @@ N_IN, N_OUT = 20, 3  # input cells; output cells = classes = patterns
 T_MAX, DT = 60.0, 0.1  # ms
 RATE = 30.0  # Hz, mean rate of an input cell within a pattern
 T_LAST = 40.0  # ms, input spikes fall in [0, T_LAST)
-KICK = 60.0  # nA for one step: an input cell spikes at the end of that step
-T_REF = 5.0  # ms, refractory period of every LIF cell (the default)
+T_REF = 5.0  # ms, refractory period of the output LIF cells (the default)
 W_INIT = 2e-3  # µS, mean initial weight (2 nS)
 STEPS, LEARNING_RATE = 100, 0.05
 SEED = 0
@@ -70,43 +69,35 @@ AREA, RADIUS = 20000.0, 10.0  # µm²: with 1 µF/cm², C = 200 pF
 def build(rng: np.random.Generator) -> dx.Network:
     length = AREA / (2 * math.pi * RADIUS)
     cell = dx.Cell(dx.Branch(dx.Compartment(length=length, radius=RADIUS), 1))
-    net = dx.insert(dx.Network([cell] * (N_IN + N_OUT)), dx.channels.LIF(t_ref=T_REF))
+    net = dx.Network([cell] * (N_IN + N_OUT))
+    inputs = dx.select(net, cell=list(range(N_IN)))
+    outputs = dx.select(net, cell=list(range(N_IN, N_IN + N_OUT)))
+    net = dx.insert(net, dx.channels.SpikeTrain(), inputs)
+    net = dx.insert(net, dx.channels.LIF(t_ref=T_REF), outputs)
     net = dx.set(net, "v_init", -60.0)  # LIF rest
     weights = W_INIT * rng.uniform(0.5, 1.5, N_IN * N_OUT)
     # Default (Segment) delivery: EventDriven would drop the surrogate gradients
     # of cells that did not spike.
     net = dx.connect(
-        net,
-        dx.select(net, cell=list(range(N_IN))),
-        dx.select(net, cell=list(range(N_IN, N_IN + N_OUT))),
-        dx.synapses.Exp(weight=weights, tau=5.0, e_syn=0.0),
+        net, inputs, outputs, dx.synapses.Exp(weight=weights, tau=5.0, e_syn=0.0),
         name="syn",
-    )
+    )  # fmt: skip
     return dx.make_trainable(net, "syn.weight", by="index", transform=dx.Exp())
 
 
 def patterns(rng: np.random.Generator) -> np.ndarray:
-    """Kick waveforms, shape (patterns, steps, inputs): Poisson-like spike times
-    drawn once, thinned so that no kick falls in the refractory period of the
-    previous one (it would be lost)."""
-    steps, last, gap = dx.n_steps(T_MAX, DT), round(T_LAST / DT), round(T_REF / DT)
-    kicks = rng.random((N_OUT, last, N_IN)) < RATE * DT / 1000.0
-    for k, c in np.ndindex(N_OUT, N_IN):
-        previous = -gap - 1
-        for step in np.flatnonzero(kicks[k, :, c]):
-            if step - previous <= gap:
-                kicks[k, step, c] = False
-            else:
-                previous = step
-    waves = np.zeros((N_OUT, steps, N_IN))
-    waves[:, :last] = KICK * kicks
-    return waves
+    """Spike rasters, shape (patterns, steps, inputs): Poisson spikes at RATE
+    in the first T_LAST ms (at most one per step), drawn once."""
+    steps, last = dx.n_steps(T_MAX, DT), round(T_LAST / DT)
+    spikes = np.zeros((N_OUT, steps, N_IN))
+    spikes[:, :last] = rng.random((N_OUT, last, N_IN)) < RATE * DT / 1000.0
+    return spikes
 
 
 def main():
     rng = np.random.default_rng(SEED)
     net = build(rng)
-    waves = jnp.asarray(patterns(rng))
+    spikes = jnp.asarray(patterns(rng))
     labels = jnp.arange(N_OUT)
     inputs = dx.select(net, cell=list(range(N_IN)))
     record = dx.Record("spikes")  # every cell: inputs, then outputs
@@ -115,16 +106,16 @@ def main():
         f"{dx.n_trainable(net)} trainable weights; {T_MAX:g} ms at dt = {DT:g} ms, "
         f"{jnp.zeros(()).dtype}"
     )
-    print(f"input spikes per pattern: {(np.asarray(waves) > 0).sum(axis=(1, 2))}")
+    print(f"input spikes per pattern: {np.asarray(spikes).sum(axis=(1, 2))}")
 
     def rasters(net):
         """Spike rasters, shape (patterns, times, cells): inputs, then outputs."""
 
         def one(wave):
-            stim = dx.Stimulus(inputs, wave)
+            stim = dx.SpikeRaster(inputs, wave)
             return dx.simulate(net, T_MAX, DT, stimuli=stim, record=record).ys
 
-        return jax.vmap(one)(waves)
+        return jax.vmap(one)(spikes)
 
     params, static = dx.partition(net)
 
@@ -163,8 +154,8 @@ def main():
         return float(loss), counts
 
     before = np.asarray(run(params))
-    # Every kick makes its input cell spike at the end of the kicked step.
-    assert np.array_equal(before[:, 1:, :N_IN], np.asarray(waves) > 0)
+    # Every input spike is recorded at the end of its step.
+    assert np.array_equal(before[:, 1:, :N_IN], np.asarray(spikes))
     loss_before, _ = report("before training", before[..., N_IN:])
     losses, accs = [], []
     start = time.perf_counter()

@@ -441,6 +441,39 @@ bad("selection-from-other-network-stimulus", ValueError, "made on another networ
 bad("selection-from-other-network-record", ValueError, "made on another network",
     lambda: sim(record=dx.Record("v", dx.select(other_net(), branch=1))))  # fmt: skip
 
+
+def traced(fn, *args):
+    """`fn(*args)` under `jit`, so that `dx.select` sees traced indices."""
+    return lambda: jax.jit(lambda *a: jax.tree.leaves(fn(*a)))(*args)
+
+
+bad("select-traced-float", TypeError, "comp must hold integers, got a traced array",
+    traced(lambda x: dx.select(net(), comp=x), 1.0))  # fmt: skip
+bad("select-traced-matrix", ValueError, "a traced cell= must be a scalar or a vector",
+    traced(lambda x: dx.select(net(), cell=x), jnp.zeros((2, 2), int)))  # fmt: skip
+bad("select-traced-shapes", ValueError, "traced indices must have one shape",
+    traced(lambda i, j: dx.select(net(), cell=i, comp=j), jnp.arange(2),
+           jnp.arange(3)))  # fmt: skip
+bad("select-traced-unequal-counts", ValueError, "must pick the same number",
+    traced(lambda i: dx.select(dx.Network([dx.Cell(BR), dx.Cell([BR, BR], parents=[-1, 0])]),
+                               cell=i), 0))  # fmt: skip
+bad("selection-traced-combine", ValueError, "traced indices cannot be combined",
+    traced(lambda i: dx.select(net(), cell=i) & dx.select(net(), comp=0), 0))  # fmt: skip
+bad("selection-traced-insert", ValueError, "insert: the selection has traced indices",
+    traced(lambda i: dx.insert(net(), dx.channels.Leak(), dx.select(net(), cell=i)),
+           0))  # fmt: skip
+bad("selection-traced-connect", ValueError, r"connect \(pre\): the selection has traced",
+    traced(lambda i: dx.connect(net(), dx.select(net(), cell=i), dx.select(net(), cell=1),
+                                EXP), 0))  # fmt: skip
+bad("selection-traced-set", ValueError, "set: the selection has traced indices",
+    traced(lambda i: dx.set(net(), "HH.gNa", 0.1, dx.select(net(), cell=i)), 0))  # fmt: skip
+bad("selection-traced-mesh", ValueError, r"simulate\(mesh=\): Stimulus has a selection",
+    traced(lambda i: sim(stimuli=dx.Stimulus(dx.select(net(), index=i), I()),
+                         mesh=jax.sharding.Mesh(np.array(jax.devices()[:1]), ("cells",))),
+           0))  # fmt: skip
+bad("selection-neither-index", ValueError, "give either index",
+    lambda: dx.Selection(None))  # fmt: skip
+
 # --- connect, rules and synapses ----------------------------------------------------
 
 
@@ -598,6 +631,40 @@ bad("connect-key-batch", TypeError, r"key must be one jax.random key.*shape \(3,
     lambda: conn(rule=dx.conn.Bernoulli(0.5), key=jax.random.split(_KEY, 3)))  # fmt: skip
 bad("connect-key-traced-random-rule", TypeError, "must be concrete, not traced",
     lambda: jax.jit(lambda k: conn(rule=dx.conn.Bernoulli(0.5), key=k).n_edges)(_KEY))  # fmt: skip
+# Populations with shapes (pre: cell 0, post: cells 1 and 2 of lif_net) and
+# fan-based initializers.
+bad("connect-pre_shape-product", ValueError, r"post_shape=\(3,\) holds 3 cells, but the postsynaptic selection has 2",
+    lambda: conn(post_shape=3))  # fmt: skip
+bad("connect-shape-zero-axis", ValueError, "pre_shape must have at least one axis, each of length >= 1",
+    lambda: conn(pre_shape=(1, 0)))  # fmt: skip
+bad("connect-shape-str", TypeError, "post_shape must be an int or a tuple of ints",
+    lambda: conn(post_shape="1x2"))  # fmt: skip
+bad("connect-weight-grid-shape", ValueError, r"give a \(1, 2\) or a \(1, 1, 2\) matrix",
+    lambda: conn(dx.synapses.Exp(weight=np.ones((2, 1, 1))), post_shape=(1, 2)))  # fmt: skip
+bad("connect-weight-grid-without-shapes", ValueError, r"pass pre_shape=\(1,\), post_shape=\(1, 2\) to dx.connect",
+    lambda: conn(dx.synapses.Exp(weight=np.ones((1, 1, 2)))))  # fmt: skip
+bad("FromMatrix-grid-without-shapes", ValueError, r"pass pre_shape=\(1,\), post_shape=\(1, 2\) to dx.connect",
+    lambda: conn(rule=dx.conn.FromMatrix(np.ones((1, 1, 2)))))  # fmt: skip
+bad("connect-Init-fan-batch-axis", ValueError, "Exp.weight is drawn by a variance-scaling initializer with",
+    lambda: conn(dx.synapses.Exp(weight=dx.conn.Init(jax.nn.initializers.he_normal(batch_axis=0))),
+                 key=_KEY))  # fmt: skip
+bad("connect-Init-orthogonal-vector", ValueError, "for another initializer that needs a 2-d shape, use form='matrix'",
+    lambda: conn(dx.synapses.Exp(weight=dx.conn.Init(jax.nn.initializers.orthogonal())),
+                 key=_KEY))  # fmt: skip
+bad("GaussianProb-sigma", ValueError, "sigma must be finite and > 0",
+    lambda: dx.conn.GaussianProb(-1.0))  # fmt: skip
+bad("GaussianProb-sigma-str", TypeError, "sigma must be a number",
+    lambda: dx.conn.GaussianProb("2"))  # fmt: skip
+bad("GaussianProb-p_max", ValueError, r"p_max must lie in \[0, 1\]",
+    lambda: dx.conn.GaussianProb(1.0, 2.0))  # fmt: skip
+bad("GaussianProb-periodic-str", TypeError, "periodic must be True or False",
+    lambda: dx.conn.GaussianProb(1.0, periodic="yes"))  # fmt: skip
+bad("GaussianProb-key=", TypeError, _NO_KEY,
+    lambda: dx.conn.GaussianProb(1.0, key=_KEY))  # fmt: skip
+bad("GaussianProb-no-key", ValueError, "GaussianProb draws at random: pass key=",
+    lambda: conn(rule=dx.conn.GaussianProb(1.0)))  # fmt: skip
+bad("GaussianProb-axes", ValueError, "same number of axes",
+    lambda: conn(rule=dx.conn.GaussianProb(1.0), post_shape=(1, 2), key=_KEY))  # fmt: skip
 bad("EventDriven-max_spikes", ValueError, "max_spikes",
     lambda: dx.conn.EventDriven(max_spikes=0))  # fmt: skip
 
@@ -703,6 +770,11 @@ bad("simulate-delay-off-grid-coarse", ValueError, "is not a multiple of dt",
     lambda: dx.simulate(conn(delay=1.0), 1.5, 0.3))  # fmt: skip
 bad("simulate-mesh-axis", ValueError, "axis named 'cells'",
     lambda: sim(mesh=jax.sharding.Mesh(np.array(jax.devices()[:1]), ("x",))))  # fmt: skip
+bad("simulate-mesh-gap-junction", ValueError, r"mesh= cannot split a network with implicitly coupled synapses \(projection 'GapJunction'",
+    lambda: sim(dx.connect(net(), dx.select(net(), cell=0), dx.select(net(), cell=1), dx.synapses.GapJunction()),
+                mesh=jax.sharding.Mesh(np.array(jax.devices()[:1]), ("cells",))))  # fmt: skip
+bad("GapJunction-negative-g", ValueError, "GapJunction: g = -0.001 must be >= 0",
+    lambda: dx.synapses.GapJunction(g=-1e-3))  # fmt: skip
 bad("Record-every-0", ValueError, "every must be an integer >= 1",
     lambda: dx.Record("v", every=0))  # fmt: skip
 bad("Record-every-float", ValueError, "every must be an integer >= 1",
@@ -787,6 +859,155 @@ bad("load-other-structure", ValueError, "does not fit",
 
 
 # --- classification -----------------------------------------------------------------
+
+
+# --- spike sources (PoissonSource, SpikeTrain, Rate, SpikeTimes, key) ------------
+
+
+@functools.cache
+def source_net() -> dx.Network:
+    n = dx.Network([dx.Cell(BR)] * 3)
+    n = dx.insert(n, dx.channels.PoissonSource(rate=5.0), dx.select(n, cell=[0, 1]))
+    return dx.insert(n, dx.channels.SpikeTrain(), dx.select(n, cell=2))
+
+
+def _src(cell):
+    return dx.select(source_net(), cell=cell)
+
+
+bad(
+    "source-no-key",
+    ValueError,
+    r"random spike sources \(PoissonSource\); pass key=",
+    lambda: sim(source_net()),
+)
+bad(
+    "source-key-int",
+    TypeError,
+    "key must be a jax.random key",
+    lambda: sim(source_net(), key=3),
+)
+bad(
+    "source-key-shape",
+    TypeError,
+    "key must be a jax.random key",
+    lambda: sim(source_net(), key=np.zeros(3, np.uint32)),
+)
+bad(
+    "step-no-key",
+    ValueError,
+    r"step: the network holds random spike sources",
+    lambda: dx.step(source_net(), dx.init_state(source_net()), DT),
+)
+bad(
+    "source-rate-negative",
+    ValueError,
+    "PoissonSource: rate = -1.0 must be >= 0",
+    lambda: dx.insert(net(), dx.channels.PoissonSource(rate=-1.0)),
+)
+bad(
+    "source-two-per-cell",
+    ValueError,
+    "more than one spike source",
+    lambda: sim(
+        dx.insert(source_net(), dx.channels.SpikeTrain()), key=jax.random.key(0)
+    ),
+)
+bad(
+    "rate-not-poisson",
+    ValueError,
+    "compartment 2 holds no PoissonSource",
+    lambda: sim(source_net(), key=jax.random.key(0), stimuli=dx.Rate(_src(2), I())),
+)
+bad("rate-negative", ValueError, "Rate: rate", lambda: dx.Rate(_src(0), -np.ones(40)))
+bad(
+    "rate-shape",
+    ValueError,
+    r"Rate: the waveform has shape \(41, 1\)",
+    lambda: sim(source_net(), key=jax.random.key(0), stimuli=dx.Rate(_src(0), I(41))),
+)
+bad(
+    "rate-where",
+    TypeError,
+    "Rate: where must be a dx.Selection",
+    lambda: dx.Rate(0, I()),
+)
+bad(
+    "spiketimes-not-train",
+    ValueError,
+    "compartment 0 holds no SpikeTrain",
+    lambda: sim(
+        source_net(), key=jax.random.key(0), stimuli=dx.SpikeTimes(_src(0), [1.0])
+    ),
+)
+bad(
+    "raster-not-train",
+    ValueError,
+    "compartment 1 holds no SpikeTrain",
+    lambda: sim(
+        source_net(),
+        key=jax.random.key(0),
+        stimuli=dx.SpikeRaster(_src([1, 2]), np.zeros((40, 2))),
+    ),
+)
+bad(
+    "raster-negative",
+    ValueError,
+    "SpikeRaster: spikes",
+    lambda: dx.SpikeRaster(_src(2), -np.ones(40)),
+)
+bad(
+    "spiketimes-negative",
+    ValueError,
+    "spike times must be finite and >= 0",
+    lambda: dx.SpikeTimes(_src(2), [-1.0]),
+)
+bad(
+    "spiketimes-nan",
+    ValueError,
+    "spike times must be finite and >= 0",
+    lambda: dx.SpikeTimes(_src(2), [np.nan]),
+)
+bad(
+    "spiketimes-flat-many",
+    ValueError,
+    "one flat sequence but where selects 2",
+    lambda: dx.SpikeTimes(_src([0, 1]), [1.0, 2.0]),
+)
+bad(
+    "spiketimes-count",
+    ValueError,
+    "3 sequences of times for 2 selected",
+    lambda: dx.SpikeTimes(_src([0, 1]), [[1.0], [2.0], [3.0]]),
+)
+bad(
+    "spiketimes-not-numbers",
+    TypeError,
+    r"times\[0\] is not a sequence of numbers",
+    lambda: dx.SpikeTimes(_src(2), [["a"]]),
+)
+bad(
+    "spiketimes-traced",
+    TypeError,
+    "SpikeTimes: times are traced",
+    lambda: jax.jit(lambda t: dx.SpikeTimes(_src(2), t))(jnp.ones(2)),
+)
+bad(
+    "simulate-stimuli-kind",
+    TypeError,
+    "dx.SpikeTimes or dx.SpikeRaster, got int",
+    lambda: sim(stimuli=[3]),
+)
+bad(
+    "source-mesh",
+    ValueError,
+    "not yet supported with mesh=",
+    lambda: sim(
+        source_net(),
+        key=jax.random.key(0),
+        mesh=jax.sharding.Mesh(np.array(jax.devices()), ("cells",)),
+    ),
+)
 
 
 def classify(c: Case) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 import jax
 import numpy as np
 import pytest
+from scipy import stats
 
 import dendrax as dx
 
@@ -542,3 +543,315 @@ def test_event_edges_with_other_receptor_values_need_their_own_projection():
     # Same receptor values: the edges join the projection.
     more = dx.connect(net, inh, post, dx.synapses.Exp(tau=5.0, e_syn=0.0, weight=2e-3))
     assert len(more.synapses) == 1 and len(more.synapses[0].pre) == 3
+
+
+# --- populations with shapes -------------------------------------------------------
+
+POINT = dx.Cell(dx.Branch(dx.Compartment(length=20.0, radius=10.0)))
+
+
+def _sheets():
+    """A 4 x 4 sheet (cells 0-15) and a 3 x 3 one (16-24) of point cells."""
+    net = dx.Network([POINT] * 25)
+    return net, dx.select(net, cell=slice(0, 16)), dx.select(net, cell=slice(16, 25))
+
+
+def _grid_weights():
+    rng = np.random.default_rng(0)
+    w = rng.uniform(1e-4, 1e-3, (4, 4, 3, 3))
+    return w * (rng.uniform(size=w.shape) < 0.4)
+
+
+def test_from_matrix_on_grids_equals_flattening_by_hand():
+    net, pre, post = _sheets()
+    w = _grid_weights()
+    flat = w.reshape(16, 9)
+    shaped = dx.connect(
+        net,
+        pre,
+        post,
+        dx.synapses.Ionotropic(gS=w),
+        dx.conn.FromMatrix(w),
+        pre_shape=(4, 4),
+        post_shape=(3, 3),
+    )
+    by_hand = dx.connect(
+        net, pre, post, dx.synapses.Ionotropic(gS=flat), dx.conn.FromMatrix(flat)
+    )
+    assert shaped.n_edges == np.count_nonzero(w) > 0
+    assert _pairs(shaped) == _pairs(by_hand)
+    np.testing.assert_array_equal(
+        dx.get(shaped, "Ionotropic.gS"), dx.get(by_hand, "Ionotropic.gS")
+    )
+    # Entry [a, b, c, d]: the pre cell at (a, b) onto the post cell at (c, d).
+    t = dx.edge_table(shaped)
+    a, b = np.unravel_index(t.pre_cell, (4, 4))
+    c, d = np.unravel_index(t.post_cell - 16, (3, 3))
+    np.testing.assert_array_equal(dx.get(shaped, "Ionotropic.gS"), w[a, b, c, d])
+    # The flat (16, 9) forms are accepted with shapes too, and mix with 4-d ones.
+    mixed = dx.connect(
+        net,
+        pre,
+        post,
+        dx.synapses.Ionotropic(gS=flat),
+        dx.conn.FromMatrix(w),
+        pre_shape=[4, 4],
+        post_shape=(3, 3),
+    )
+    assert eqx_equal(mixed, shaped)
+
+
+def eqx_equal(a, b):
+    return _pairs(a) == _pairs(b) and np.array_equal(
+        dx.get(a, "Ionotropic.gS"), dx.get(b, "Ionotropic.gS")
+    )
+
+
+def test_shapes_reach_rules_and_do_not_change_flat_rules():
+    net, pre, post = _sheets()
+    seen = []
+
+    class Spy(dx.conn.AbstractRule):
+        def sample(self, pre, post, key):
+            seen.append((pre.copy(), post.copy()))
+            return pre.ravel()[:2], post.ravel()[:2]
+
+    dx.connect(net, pre, post, dx.synapses.Ionotropic(), Spy(), pre_shape=(4, 4),
+               post_shape=9)  # fmt: skip
+    (p, q), = seen  # fmt: skip
+    np.testing.assert_array_equal(p, np.arange(16).reshape(4, 4))
+    np.testing.assert_array_equal(q, np.arange(16, 25))
+    key = jax.random.key(1)
+    for rule in (
+        dx.conn.AllToAll(),
+        dx.conn.Bernoulli(0.3),
+        dx.conn.FixedInDegree(3),
+        dx.conn.FixedOutDegree(2),
+        dx.conn.FromIds([0, 5, 15], [16, 20, 24]),
+    ):
+        flat = dx.connect(net, pre, post, dx.synapses.Ionotropic(), rule, key=key)
+        grid = dx.connect(net, pre, post, dx.synapses.Ionotropic(), rule, key=key,
+                          pre_shape=(4, 4), post_shape=(3, 3))  # fmt: skip
+        assert _pairs(grid) == _pairs(flat)
+    one = dx.select(net, cell=slice(0, 9))
+    flat = dx.connect(net, one, post, dx.synapses.Ionotropic(), dx.conn.OneToOne())
+    grid = dx.connect(net, one, post, dx.synapses.Ionotropic(), dx.conn.OneToOne(),
+                      pre_shape=(3, 3), post_shape=(3, 3))  # fmt: skip
+    assert _pairs(grid) == _pairs(flat)
+
+
+def test_init_fans_on_grids_use_the_products():
+    net, pre, post = _sheets()
+    key = jax.random.key(4)
+    glorot = jax.nn.initializers.glorot_uniform()
+    syn = dx.synapses.Ionotropic(gS=dx.conn.Init(glorot, form="matrix"))
+    grid = dx.connect(net, pre, post, syn, key=key, pre_shape=(4, 4),
+                      post_shape=(3, 3))  # fmt: skip
+    from dendrax._connect import init_key
+
+    dense = np.asarray(glorot(init_key(key, "gS"), (16, 9)))
+    np.testing.assert_array_equal(dx.get(grid, "Ionotropic.gS"), dense.ravel())
+
+
+def test_event_synapse_on_grids_delays_and_receptors():
+    net = dx.insert(dx.Network([POINT] * 25), dx.channels.LIF())
+    pre, post = dx.select(net, cell=slice(0, 16)), dx.select(net, cell=slice(16, 25))
+    w = _grid_weights()
+    delay = np.round(w * 1e4) * 0.1  # ms, multiples of 0.1
+    tau = np.arange(1.0, 10.0).reshape(3, 3)
+    shaped = dx.connect(
+        net,
+        pre,
+        post,
+        dx.synapses.Exp(weight=w, tau=tau),
+        dx.conn.FromMatrix(w),
+        delay=delay,
+        pre_shape=(4, 4),
+        post_shape=(3, 3),
+    )
+    flat = dx.connect(
+        net,
+        pre,
+        post,
+        dx.synapses.Exp(weight=w.reshape(16, 9), tau=tau.ravel()),
+        dx.conn.FromMatrix(w.reshape(16, 9)),
+        delay=delay.reshape(16, 9),
+    )
+    for name in ("Exp.weight", "Exp.tau"):
+        np.testing.assert_array_equal(dx.get(shaped, name), dx.get(flat, name))
+    np.testing.assert_array_equal(
+        shaped.synapses[0].delay.array, flat.synapses[0].delay.array
+    )
+
+
+def _grid_loss_and_grad(shaped: bool):
+    """d(mean post voltage)/d(gS) of a 2 x 2 sheet onto a 1 x 3 row, the sheet
+    driven by a current step; the projection built on grids or flat."""
+    net = dx.insert(dx.Network([POINT] * 7), dx.channels.HH())
+    pre, post = dx.select(net, cell=slice(0, 4)), dx.select(net, cell=slice(4, 7))
+    w = np.linspace(1e-3, 4e-3, 12).reshape(2, 2, 1, 3)
+    kw = dict(pre_shape=(2, 2), post_shape=(1, 3)) if shaped else {}
+    gS = w if shaped else w.reshape(4, 3)
+    net = dx.connect(net, pre, post, dx.synapses.Ionotropic(gS=gS), **kw)
+    net = dx.make_trainable(net, "Ionotropic.gS", by="index", verbose=False)
+    params, static = dx.partition(net)
+    stim = dx.Stimulus(pre, dx.step_current(0.5, 2.0, 0.2, 0.025, 5.0))
+
+    def loss(p):
+        sol = dx.simulate(dx.combine(p, static), 5.0, 0.025, stimuli=stim,
+                          record=dx.Record("v", post))  # fmt: skip
+        return sol.ys.mean()  # one record: ys is its array
+
+    value, grad = jax.value_and_grad(loss)(params)
+    return value, np.asarray(dx.get(grad, "Ionotropic.gS", gradient=True))
+
+
+def test_grad_through_a_grid_projection_is_unaffected():
+    v_grid, g_grid = _grid_loss_and_grad(True)
+    v_flat, g_flat = _grid_loss_and_grad(False)
+    assert v_grid == v_flat
+    np.testing.assert_array_equal(g_grid, g_flat)
+    assert g_grid.shape == (12,) and np.all(g_grid > 0)  # excitatory: more depolarised
+
+
+@pytest.mark.parametrize(
+    ("kw", "exc", "match"),
+    [
+        (dict(pre_shape=(4, 3)), ValueError, r"pre_shape=\(4, 3\) holds 12 cells, but"),
+        (dict(post_shape=(2, 2)), ValueError, r"post_shape=\(2, 2\) holds 4 cells"),
+        (dict(pre_shape=(4, 0, 4)), ValueError, r"each of length >= 1"),
+        (dict(pre_shape=()), ValueError, r"at least one axis"),
+        # (the suite's type checker names the argument before connect does)
+        (dict(pre_shape="4x4"), TypeError, r"pre_shape"),
+        (dict(pre_shape=(4.0, 4.0)), TypeError, r"pre_shape"),
+    ],
+)
+def test_bad_population_shapes(kw, exc, match):
+    net, pre, post = _sheets()
+    with pytest.raises(exc, match=match):
+        dx.connect(net, pre, post, dx.synapses.Ionotropic(), **kw)
+
+
+def test_grid_matrices_of_the_wrong_shape():
+    net, pre, post = _sheets()
+    w = _grid_weights()
+    # A 4-d matrix without shapes: the message says which shapes would read it.
+    with pytest.raises(ValueError, match=r"pass pre_shape=\(4, 4\), post_shape=\(3, 3"):
+        dx.connect(net, pre, post, dx.synapses.Ionotropic(), dx.conn.FromMatrix(w))
+    with pytest.raises(ValueError, match=r"gS is a matrix of shape \(4, 4, 3, 3\)"):
+        dx.connect(net, pre, post, dx.synapses.Ionotropic(gS=w))
+    # With shapes, a matrix of neither form names both.
+    grid = dict(pre_shape=(4, 4), post_shape=(3, 3))
+    with pytest.raises(ValueError, match=r"give a \(16, 9\) or a \(4, 4, 3, 3\)"):
+        dx.connect(net, pre, post, dx.synapses.Ionotropic(gS=np.ones((4, 4, 9))),
+                   **grid)  # fmt: skip
+    with pytest.raises(ValueError, match=r"give a \(16, 9\) matrix or a \(4, 4, 3, 3"):
+        dx.connect(net, pre, post, dx.synapses.Ionotropic(),
+                   dx.conn.FromMatrix(np.ones((2, 8, 3, 3))), **grid)  # fmt: skip
+    with pytest.raises(ValueError, match=r"FromMatrix: matrix must be 2-d"):
+        dx.conn.FromMatrix(np.ones(3))
+
+
+# --- GaussianProb ------------------------------------------------------------------
+
+
+def _gauss(shape_pre, shape_post, rule, key, n_pre=None, n_post=None):
+    n_pre, n_post = int(np.prod(shape_pre)), int(np.prod(shape_post))
+    pre = np.arange(n_pre).reshape(shape_pre)
+    post = np.arange(100, 100 + n_post).reshape(shape_post)
+    return rule.sample(pre, post, key)
+
+
+def _gauss_probability(shape_pre, shape_post, sigma, p_max=1.0, periodic=False):
+    """The (n_pre, n_post) probabilities, computed independently of the rule."""
+    out = np.zeros((int(np.prod(shape_pre)), int(np.prod(shape_post))))
+    for i, a in enumerate(np.ndindex(*shape_pre)):
+        for j, b in enumerate(np.ndindex(*shape_post)):
+            d2 = 0.0
+            for ax, (x, y) in enumerate(zip(a, b)):
+                n, m = shape_pre[ax], shape_post[ax]
+                diff = abs(x - ((y + 0.5) * n / m - 0.5))
+                if periodic:
+                    diff = min(diff, n - diff)
+                d2 += diff**2
+            out[i, j] = p_max * np.exp(-d2 / (2 * sigma**2))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("pre_shape", "post_shape", "sigma", "p_max", "periodic"),
+    [
+        ((6, 6), (6, 6), 1.5, 1.0, False),
+        ((6, 6), (6, 6), 1.5, 0.8, True),
+        ((6, 6), (3, 3), 2.0, 1.0, False),
+        ((12,), (4,), 3.0, 0.5, True),
+    ],
+)
+def test_gaussian_prob_frequencies_match_the_probabilities(
+    pre_shape, post_shape, sigma, p_max, periodic
+):
+    rule = dx.conn.GaussianProb(sigma, p_max, periodic=periodic)
+    p = _gauss_probability(pre_shape, post_shape, sigma, p_max, periodic)
+    counts = np.zeros_like(p)
+    trials = 300
+    for s in range(trials):
+        i, j = _gauss(pre_shape, post_shape, rule, jax.random.key(s))
+        assert np.all(np.diff(i) >= 0)  # pre-major
+        np.add.at(counts, (i, j - 100), 1)
+    # Pairs grouped by probability (to 3 decimals): binomial frequencies.
+    groups, inverse = np.unique(np.round(p, 3), return_inverse=True)
+    inverse = inverse.ravel()
+    n = np.bincount(inverse) * trials
+    k = np.bincount(inverse, weights=counts.ravel())
+    mean_p = np.bincount(inverse, weights=p.ravel()) / np.bincount(inverse)
+    z = (k - n * mean_p) / np.sqrt(n * mean_p * (1 - mean_p) + 1e-300)
+    z = z[(mean_p > 0) & (mean_p < 1)]
+    assert np.all(np.abs(z) < 4.5), np.abs(z).max()
+    chi2 = float(np.sum(z**2))
+    assert stats.chi2.sf(chi2, len(z)) > 1e-4, (chi2, len(z))
+
+
+def test_gaussian_prob_without_self_connections_and_with_connect():
+    net = _net(16)
+    cells = dx.select(net, cell="all")
+    rule = dx.conn.GaussianProb(1.0, self_connections=False)
+    sheet = dict(pre_shape=(4, 4), post_shape=(4, 4))
+    out = dx.connect(
+        net,
+        cells,
+        cells,
+        dx.synapses.Ionotropic(),
+        rule,
+        key=jax.random.key(0),
+        **sheet,
+    )
+    pairs = np.array(_pairs(out))
+    assert len(pairs) > 0 and not np.any(pairs[:, 0] == pairs[:, 1])
+    # Neighbours (distance 1, p = 0.61) are far more common than distance-3 pairs.
+    a = np.stack(np.unravel_index(pairs[:, 0], (4, 4)), 1)
+    b = np.stack(np.unravel_index(pairs[:, 1], (4, 4)), 1)
+    d2 = ((a - b) ** 2).sum(1)
+    assert np.all(d2 <= 18)
+    same = dx.connect(
+        net,
+        cells,
+        cells,
+        dx.synapses.Ionotropic(),
+        rule,
+        key=jax.random.key(0),
+        **sheet,
+    )
+    assert _pairs(same) == _pairs(out)  # the key fixes the graph
+
+
+def test_gaussian_prob_errors():
+    with pytest.raises(ValueError, match=r"sigma must be finite and > 0"):
+        dx.conn.GaussianProb(0.0)
+    with pytest.raises(ValueError, match=r"p_max must lie in \[0, 1\]"):
+        dx.conn.GaussianProb(1.0, 1.5)
+    with pytest.raises(TypeError, match=r"takes no key"):
+        dx.conn.GaussianProb(1.0, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"same number of axes"):
+        _gauss((4, 4), (16,), dx.conn.GaussianProb(1.0), jax.random.key(0))
+    with pytest.raises(ValueError, match=r"GaussianProb draws at random: pass key="):
+        _gauss((4,), (4,), dx.conn.GaussianProb(1.0), None)

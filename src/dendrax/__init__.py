@@ -8,6 +8,11 @@ from . import (
 )
 from ._connect import connect as connect
 from ._geometry import DLambda as DLambda
+from ._inputs import (
+    Rate as Rate,
+    SpikeRaster as SpikeRaster,
+    SpikeTimes as SpikeTimes,
+)
 from ._morphio import read_morphology as read_morphology
 from ._morphology import (
     Branch as Branch,

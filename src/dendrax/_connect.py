@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import equinox as eqx
 import jax
@@ -25,6 +26,8 @@ from ._select import Selection, resolve
 from ._static import Ix
 from .conn import AbstractDelivery, AbstractRule, AllToAll, Init, Segment
 from .conn.base import is_key
+from .conn.from_matrix import grid_hint
+from .conn.init import draw
 from .plasticity.base import AbstractPlasticity
 from .synapses.base import AbstractSynapse
 from .synapses.event import AbstractEventSynapse
@@ -54,13 +57,16 @@ def connect(
     delay: FloatValues | None = None,
     plasticity: AbstractPlasticity | None = None,
     delivery: AbstractDelivery | None = None,
+    pre_shape: int | Sequence[int] | None = None,
+    post_shape: int | Sequence[int] | None = None,
 ) -> Network:
     """Connect the cells of `pre` to the cells of `post` with synapses.
 
     `rule` decides which (pre cell, post cell) pairs are connected; each synapse
     runs from the first selected compartment of its presynaptic cell to the first
     selected compartment of its postsynaptic cell (select e.g. `comp=0` or a
-    branch to choose the site).
+    branch to choose the site). A population is a flat list of cells in
+    increasing id order unless `pre_shape`/`post_shape` lay it out as a grid.
 
     **Arguments:**
 
@@ -73,10 +79,12 @@ def connect(
       a vector with one value per new edge (in the order of the pairs the rule
       returns; values follow their edges into canonical order), or a dense
       `(n_pre, n_post)` matrix over the two populations (cells in increasing id
-      order), read at the edges. A `dx.conn.Init` draws any of the three from a
-      `jax.nn.initializers` function. The receptor fields of an event synapse
-      (e.g. `tau`) live at the targets: a scalar, or one value per postsynaptic
-      cell.
+      order), read at the edges; with shapes, a `pre_shape + post_shape` array
+      too. A `dx.conn.Init` draws any of the three from a
+      `jax.nn.initializers` function; fan-based ones (glorot, he, lecun) take
+      their fans from the connectivity (see `dx.conn.Init`). The receptor fields
+      of an event synapse (e.g. `tau`) live at the targets: a scalar, or one
+      value per postsynaptic cell (a vector, or an array of `post_shape`).
     - `rule`: a `dx.conn` rule; default `dx.conn.AllToAll()`.
     - `key`: a `jax.random` key, the one source of randomness when a network is
       built: required when the rule draws at random or a field is a
@@ -94,13 +102,21 @@ def connect(
       receptor with `dx.set`.
     - `delay`: event synapses only: the delay (ms, >= 0, default 0) from a
       presynaptic spike to its arrival at the target, as a scalar, one value per
-      new edge, an `(n_pre, n_post)` matrix, or an `(n_pre, 1)` column (one per
-      presynaptic cell). A spike emitted at time t arrives at t + delay; delays
-      must be multiples of the `dt` of the simulation.
+      new edge, an `(n_pre, n_post)` (or `pre_shape + post_shape`) matrix, or an
+      `(n_pre, 1)` column (one per presynaptic cell). A spike emitted at time t
+      arrives at t + delay; delays must be multiples of the `dt` of the
+      simulation.
     - `plasticity`: event synapses only: a `dx.plasticity` rule; the weights
       then become simulation state.
     - `delivery`: event synapses only: `dx.conn.Segment()` (default),
       `dx.conn.Dense()` or `dx.conn.EventDriven()`.
+    - `pre_shape`, `post_shape`: the populations as grids, e.g. `(4, 4)` and
+      `(3, 3)`: the cells, in increasing id order, fill the shape in C order
+      (the `k`-th cell sits at `np.unravel_index(k, shape)`), so the product
+      must equal the number of cells. Rules see the cell ids in these shapes
+      (`dx.conn.GaussianProb` uses the positions), matrices may be given as
+      `pre_shape + post_shape` arrays, and the fans of initializers are the
+      products. Default: flat populations.
 
     **Returns:**
 
@@ -149,7 +165,11 @@ def connect(
     _check_key(key)
     pre_cells, pre_site = _population(net, pre, "pre")
     post_cells, post_site = _population(net, post, "post")
-    pre_ids, post_ids = rule.sample(pre_cells, post_cells, key)
+    pre_shape = _grid(pre_shape, len(pre_cells), "pre")
+    post_shape = _grid(post_shape, len(post_cells), "post")
+    pre_ids, post_ids = rule.sample(
+        pre_cells.reshape(pre_shape), post_cells.reshape(post_shape), key
+    )
     rows, cols = (
         np.searchsorted(pre_cells, pre_ids),
         np.searchsorted(post_cells, post_ids),
@@ -157,9 +177,9 @@ def connect(
     pre_nodes, post_nodes = pre_site[rows], post_site[cols]
     order = np.lexsort((post_nodes, pre_nodes))
     pre_nodes, post_nodes = pre_nodes[order], post_nodes[order]
-    shape = (len(pre_cells), len(post_cells))
+    grids = (pre_shape, post_shape)
     edge_fields = synapse.edge_fields if is_event else None
-    synapse = _per_edge(synapse, rows, cols, shape, key, edge_fields)
+    synapse = _per_edge(synapse, rows, cols, grids, key, edge_fields)
     n_new = len(pre_nodes)
     if is_event:
         # Receptors at the post sites, in node order; their fields are per target.
@@ -179,13 +199,16 @@ def connect(
                     f"fields ({', '.join(edge_fields)}); give {name} as a scalar or "
                     "one value per postsynaptic cell."
                 )
+            if len(post_shape) > 1 and np.shape(v) == post_shape:
+                # one value per cell of the postsynaptic grid
+                v = v.reshape(-1) if isinstance(v, jax.Array) else np.ravel(v)
             param = as_param(
                 v, len(targets), "connect", name, "postsynaptic cell", bound(f)
             )
             return take(param, t_order)
 
         model = map_params(per_field, synapse)
-        delays = _delays(delay, rows, cols, shape, n_new)
+        delays = _delays(delay, rows, cols, grids, n_new)
     else:
         model = parametrize(synapse, n_new, "connect", "new edge")
         targets = delays = None
@@ -260,10 +283,58 @@ def init_key(key: PRNGKeyArray, field: str) -> PRNGKeyArray:
     return jax.random.fold_in(key, zlib.crc32(field.encode()))
 
 
-def _per_edge(synapse, rows, cols, shape, key, fields=None):
-    """Resolve `Init` values and (n_pre, n_post) matrices to per-edge values (for
-    `fields`, default all)."""
+def _grid(shape, n: int, who: str) -> tuple[int, ...]:
+    """`pre_shape`/`post_shape` checked against the population's `n` cells."""
+    arg = f"{who}_shape"
+    if shape is None:
+        return (n,)
+    dims = (shape,) if isinstance(shape, int | np.integer) else shape
+    if not isinstance(dims, tuple | list) or not all(
+        isinstance(d, int | np.integer) and not isinstance(d, bool) for d in dims
+    ):
+        raise TypeError(
+            f"connect: {arg} must be an int or a tuple of ints such as (4, 4), got "
+            f"{shape!r}."
+        )
+    dims = tuple(int(d) for d in dims)
+    if not dims or any(d < 1 for d in dims):
+        raise ValueError(
+            f"connect: {arg} must have at least one axis, each of length >= 1, got "
+            f"{shape!r}."
+        )
+    if int(np.prod(dims)) != n:
+        raise ValueError(
+            f"connect: {arg}={dims} holds {int(np.prod(dims))} cells, but the "
+            f"{who}synaptic selection has {n}; the product of the shape must equal "
+            "the number of selected cells."
+        )
+    return dims
+
+
+def _matrix(value, grids, what: str):
+    """A matrix over the populations, given `(n_pre, n_post)` or as
+    `pre_shape + post_shape`, as `(n_pre, n_post)`; anything else is an error."""
+    flat = (int(np.prod(grids[0])), int(np.prod(grids[1])))
+    full = grids[0] + grids[1]
+    if value.shape == full:
+        return value.reshape(flat)
+    if value.shape == flat:
+        return value
+    gridded = len(full) > 2
+    shapes = f"{grids[0]} x {grids[1]}" if gridded else f"{flat[0]} x {flat[1]}"
+    fix = f"a {flat}" + (f" or a {full}" if gridded else "")
+    raise ValueError(
+        f"connect: {what} is a matrix of shape {value.shape}, but the populations "
+        f"are {shapes} presynaptic x postsynaptic cells; give {fix} matrix"
+        f"{grid_hint(value.shape, flat, len(full))}."
+    )
+
+
+def _per_edge(synapse, rows, cols, grids, key, fields=None):
+    """Resolve `Init` values and matrices over the populations (`grids`: their
+    shapes) to per-edge values (for `fields`, default all)."""
     owner = type(synapse).__name__
+    n_pre, n_post = int(np.prod(grids[0])), int(np.prod(grids[1]))
 
     def per_edge(name, value):
         if fields is not None and name not in fields:
@@ -274,24 +345,20 @@ def _per_edge(synapse, rows, cols, shape, key, fields=None):
                     f"connect: {owner}.{name} is drawn by dx.conn.Init, which needs "
                     "randomness: pass key=jax.random.key(...) to connect."
                 )
-            size = {"scalar": (), "vector": (len(rows),), "matrix": shape}[value.form]
-            value = value.initializer(init_key(key, name), size)
-        value = float_values(value)
-        if value.ndim != 2:
-            return value
-        if value.shape != shape:
-            raise ValueError(
-                f"connect: {name} is a matrix of shape {value.shape}, but the "
-                f"populations are {shape[0]} presynaptic x {shape[1]} postsynaptic "
-                f"cells; give a {shape} matrix."
+            value = draw(
+                value, init_key(key, name), len(rows), n_pre, n_post, f"{owner}.{name}"
             )
-        return value[rows, cols]
+        value = float_values(value)
+        if value.ndim < 2:
+            return value
+        return _matrix(value, grids, name)[rows, cols]
 
     return map_params(per_edge, synapse)
 
 
-def _delays(delay, rows, cols, shape, n) -> np.ndarray:
+def _delays(delay, rows, cols, grids, n) -> np.ndarray:
     """Per-edge delays (ms) from a scalar, vector, matrix or per-pre column."""
+    shape = (int(np.prod(grids[0])), int(np.prod(grids[1])))
     if delay is None:
         return np.zeros(n)
     if isinstance(delay, jax.core.Tracer):
@@ -300,6 +367,8 @@ def _delays(delay, rows, cols, shape, n) -> np.ndarray:
             "not traced."
         )
     d = real(delay, "connect", "delay")
+    if d.shape == grids[0] + grids[1]:
+        d = d.reshape(shape)
     if d.ndim == 2 and d.shape in (shape, (shape[0], 1)):
         d = np.broadcast_to(d, shape)[rows, cols]
     elif d.ndim == 0:

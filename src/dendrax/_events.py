@@ -16,6 +16,7 @@ from ._network import Network, Projection
 from ._sharding import vary, varying_axes
 from ._static import Ix
 from .channels.base import AbstractSpiking
+from .channels.sources import AbstractSource
 from .conn.delivery import Dense, EventDriven
 
 
@@ -25,7 +26,7 @@ def _sources(net: Network) -> list[tuple[int, np.ndarray]]:
     out = []
     cell = net.nodes.cell.array
     for k, m in enumerate(net.mechanisms):
-        if isinstance(m.channel, AbstractSpiking):
+        if isinstance(m.channel, AbstractSpiking | AbstractSource):
             out.append((k, cell[m.nodes.array]))
     if out:
         ids, counts = np.unique(np.concatenate([c for _, c in out]), return_counts=True)
@@ -33,7 +34,8 @@ def _sources(net: Network) -> list[tuple[int, np.ndarray]]:
         if dup.size:
             raise ValueError(
                 f"cells {dup[:5].tolist()} have more than one spike source (spiking "
-                "mechanisms such as LIF or SpikeDetector, one per compartment); "
+                "mechanisms such as LIF or SpikeDetector, or sources such as "
+                "PoissonSource, one per compartment); "
                 "keep one per cell."
             )
     return out

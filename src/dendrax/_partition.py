@@ -449,8 +449,17 @@ def simulate_on_mesh(
     net, n, dt, stimuli, records, theta, state, checkpoint, mesh, check="v"
 ):
     """`simulate` with the cells split over the mesh axis "cells"."""
+    from ._prepare import is_implicit
     from ._simulate import _run
 
+    implicit = [p.name for p in net.synapses if is_implicit(p)]
+    if implicit:
+        raise ValueError(
+            f"simulate: mesh= cannot split a network with implicitly coupled "
+            f"synapses (projection {implicit[0]!r}, e.g. gap junctions): their "
+            "compartments are solved together in one linear system each step. "
+            "Simulate it on one device (no mesh=), or shard a vmap sweep instead."
+        )
     if not isinstance(mesh, Mesh) or AXIS not in mesh.axis_names:
         raise ValueError(
             "simulate: mesh must be a jax.sharding.Mesh with an axis named "

@@ -1,6 +1,7 @@
 """`_prepare`: a network's parameters gathered once per run, outside the time
 loop: capacitances, axial conductances, the channels and synapses with their
-parameters as arrays, and the weight matrices of `Dense` delivery."""
+parameters as arrays, the weight matrices of `Dense` delivery, and where
+implicit synapses (gap junctions) couple the solve."""
 
 from __future__ import annotations
 
@@ -35,6 +36,23 @@ class _Prepared(NamedTuple):
     # the synapse with its fields gathered at each group's first edge.
     groups: tuple[tuple[Ix, Ix] | None, ...]
     shared: tuple[AbstractSynapse | None, ...]
+    coupling: _Coupling | None = None  # None: no implicit synapses
+
+
+class _Coupling(NamedTuple):
+    """Where implicit graded synapses couple the linear system (solved by
+    `dendrax._solver._coupled`): the solver nodes they touch (`sites`), and the
+    (row, column) positions in `sites` of their entries, projection after
+    projection in network order. A projection's entries are blocks of one entry
+    per edge: `∂i/∂v_post` at (post, post), `∂i/∂v_pre` at (post, pre), and
+    for a reciprocal synapse, whose current also enters the presynaptic
+    compartment, the two negated at (pre, post) and (pre, pre) (the values in
+    that order come from `entries`)."""
+
+    sites: Ix  # (M,) distinct solver nodes
+    rows: Ix  # (K,) positions in sites
+    cols: Ix  # (K,)
+    implicit: tuple[bool, ...]  # per projection
 
 
 def _prepare(net: Network, plans: tuple | None = None) -> _Prepared:
@@ -66,7 +84,63 @@ def _prepare(net: Network, plans: tuple | None = None) -> _Prepared:
         None if gr is None else jax.tree.map(lambda a, i=gr[0].array: a[i], syn)
         for syn, gr in zip(synapses, groups)
     )
-    return _Prepared(cap, area, g, diag, channels, synapses, layouts, groups, shared)
+    return _Prepared(
+        cap, area, g, diag, channels, synapses, layouts, groups, shared, _coupling(net)
+    )
+
+
+def is_implicit(p: Projection) -> bool:
+    """Whether a projection's synapses are coupled implicitly in the solve."""
+    return not p.is_event and (p.synapse.implicit or p.synapse.reciprocal)
+
+
+def _coupling(net: Network) -> _Coupling | None:
+    """The `_Coupling` of a network, or None without implicit synapses."""
+    implicit = tuple(is_implicit(p) for p in net.synapses)
+    if not any(implicit):
+        return None
+    touched = [
+        np.concatenate([p.pre.array, p.post.array])
+        for p, imp in zip(net.synapses, implicit)
+        if imp
+    ]
+    sites = np.unique(np.concatenate(touched))
+    rows, cols = [], []
+    for p, imp in zip(net.synapses, implicit):
+        if not imp:
+            continue
+        post = np.searchsorted(sites, p.post.array)
+        pre = np.searchsorted(sites, p.pre.array)
+        rows += [post, post] + ([pre, pre] if p.synapse.reciprocal else [])
+        cols += [post, pre] + ([post, pre] if p.synapse.reciprocal else [])
+    return _Coupling(
+        Ix(sites), Ix(np.concatenate(rows)), Ix(np.concatenate(cols)), implicit
+    )
+
+
+def entries(
+    syn: AbstractSynapse, state, v_pre: Array, v_post: Array
+) -> tuple[Array, Array]:
+    """An implicit synapse's current and its coupling entries.
+
+    **Arguments:**
+
+    - `syn`: the synapse, fields per edge.
+    - `state`: its states, per edge.
+    - `v_pre`, `v_post`: potentials at the start of the step, per edge.
+
+    **Returns:**
+
+    `(i, values)`: the current per edge (nA, out of the postsynaptic
+    compartment) and the entries of the linearised system in the order of
+    `_Coupling`: `∂i/∂v_post`, `∂i/∂v_pre`, and for a reciprocal synapse both
+    negated.
+    """
+    ones = jnp.ones_like(v_post)
+    i, di_post = jax.jvp(lambda u: syn.current(state, v_pre, u), (v_post,), (ones,))
+    _, di_pre = jax.jvp(lambda u: syn.current(state, u, v_post), (v_pre,), (ones,))
+    parts = [di_post, di_pre] + ([-di_post, -di_pre] if syn.reciprocal else [])
+    return i, jnp.concatenate(parts)
 
 
 def state_groups(p: Projection) -> tuple[Ix, Ix] | None:

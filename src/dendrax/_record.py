@@ -15,9 +15,10 @@ from jaxtyping import Array, ArrayLike, Float
 from ._events import spiking_cells
 from ._network import Network, map_params
 from ._prepare import state_groups
-from ._select import Selection, resolve
+from ._select import Selection, is_traced, locations
 from ._state import init_state
 from ._static import Ix
+from .channels import ions
 
 
 class Record(eqx.Module):
@@ -41,7 +42,9 @@ class Record(eqx.Module):
         - "Projection.i": a synapse's current (nA, outward positive), per
           edge for graded synapses, per target compartment for event synapses;
         - "Stimulus.i": the current injected by all `dx.Stimulus` inputs (nA,
-          positive into the cell, like NEURON's `IClamp.i`), per compartment;
+          positive into the cell, like NEURON's `IClamp.i`), per compartment
+          (without `where`: at every stimulated one; if some stimulus sites
+          are traced, at every site of every `Stimulus`, in order);
         - "VoltageClamp.i": the clamp current `(command - v) / rs` (nA,
           positive into the cell, like NEURON's `SEClamp.i`), per clamped
           compartment.
@@ -52,7 +55,12 @@ class Record(eqx.Module):
       step that ends then (at t = 0: during the first step).
     - `where`: a node `Selection` (an edge `Selection` for per-edge values; for
       "spikes", the cells of the selected nodes); default: everywhere the
-      variable exists.
+      variable exists. A traced selection (`dx.select` given jax arrays, e.g.
+      inside `vmap` over recording sites) is read at run time: one column per
+      selected element, in its order (for "spikes", the cell of each selected
+      compartment), and the `Columns` then hold only each column's
+      `position`, since which compartments they are is not known when
+      tracing.
     - `every`: record every `every` steps (the initial state is always recorded).
     - `label`: the record's name in the `Solution` (`sol["label"]`); default
       `name`.
@@ -155,6 +163,10 @@ class Columns(NamedTuple):
     - `coords`: per column coordinates, as `(name, values)` pairs: `node`,
       `cell`, `branch`, `comp` for compartments; `edge`, `pre_node`,
       `post_node`, `pre_cell`, `post_cell` for synapses; `cell` for cells.
+      For a record at a traced selection only `position` (0, 1, ...: the
+      column's place in the selection), since the sites are known only at run
+      time: read them from the selection itself (`sel.indices`, a traced array
+      that the mapped function may return).
     """
 
     label: str
@@ -168,16 +180,25 @@ class Columns(NamedTuple):
         for key, values in self.coords:
             if key == name:
                 return values.array
+        traced = [k for k, _ in self.coords] == ["position"]
         raise KeyError(
             f"{self.label!r} has no coordinate {name!r}; it has "
-            f"{[k for k, _ in self.coords]}."
+            f"{[k for k, _ in self.coords]}"
+            + (
+                " (it was recorded at a traced selection, whose sites are known "
+                "only at run time: read them from the selection, sel.indices)."
+                if traced
+                else "."
+            )
         )
 
 
 def _columns(net: Network, record: Record, spec: _Spec) -> Columns:
     """The `Columns` of a record, from its spec."""
     nodes = net.nodes
-    if spec.kind == "cells":
+    if is_traced(spec.ids):  # sites known only at run time
+        coords = (("position", np.arange(spec.ids.shape[0])),)
+    elif spec.kind == "cells":
         coords = (("cell", spec.ids),)
     elif spec.kind == "edges":
         pre = np.concatenate([p.pre.array for p in net.synapses])[spec.ids]
@@ -213,6 +234,8 @@ class _Now(NamedTuple):
 def _reads(spec: _Spec):
     """What a record reads in a whole network's arrays: `spec.pos`, or for a
     shared synaptic state the state of each position's edge."""
+    if is_traced(spec.pos):
+        return spec.pos if spec.shared is None else jnp.asarray(spec.shared)[spec.pos]
     return Ix(spec.pos if spec.shared is None else spec.shared[spec.pos]).index()
 
 
@@ -229,6 +252,10 @@ def _observer(spec: _Spec, reads) -> Callable[[_Now], Array]:
         def channel_current(now):
             idx = now.lay.nodes[k]
             ch, st, v = now.prep.channels[k], now.state.channels[k], now.state.v[idx]
+            if ch.ions:  # the ion values it reads, from the pools
+                chans, states = now.prep.channels, now.state.channels
+                values = ions._values(chans, now.lay.nodes, states, now.state.v)
+                st = ions._with(ch, st, values, idx)
             i = ch.current(st, v) if name == "i" else ch.currents(st, v)[name]
             return (1e-2 * now.prep.area[idx] * i)[reads]  # mA/cm² × µm² → nA
 
@@ -272,12 +299,21 @@ def _spec(net: Network, record: Record, dt: float, stimuli=None) -> _Spec:
     if not isinstance(record, Record):
         raise TypeError("simulate: record must be a dx.Record or a sequence of them.")
     if record.name == "v":
-        nodes = resolve(net, record.where, "Record")
+        nodes = locations(net, record.where, "Record")
         return _Spec("v", nodes, ids=nodes, unit="mV")
     if record.name == "spikes":
         cells = spiking_cells(net)
         if record.where is not None:
-            nodes = resolve(net, record.where, "Record")
+            nodes = locations(net, record.where, "Record")
+            if is_traced(nodes):  # the cell of each selected compartment
+                pos = _positions(
+                    cells, jnp.asarray(net.nodes.cell.array)[nodes],
+                    "Record('spikes'): a traced where= selected a compartment of a "
+                    "cell that emits no spikes; select cells with a spiking "
+                    "mechanism (e.g. dx.channels.LIF() or dx.channels.SpikeDetector"
+                    "()).",
+                )  # fmt: skip
+                return _Spec("counts", pos, kind="cells", ids=pos, unit="spikes")
             cells = np.intersect1d(cells, net.nodes.cell.array[nodes])
         if not cells.size:
             raise ValueError(
@@ -331,14 +367,21 @@ def _spec(net: Network, record: Record, dt: float, stimuli=None) -> _Spec:
             f"{state_name!r}; its states are {states} and its currents "
             f"{currents}.{hint}"
         )
-    idx = elems if record.where is None else resolve(net, record.where, "Record", kind)
-    missing = np.setdiff1d(idx, elems)
-    if missing.size:
-        raise ValueError(
-            f"Record({record.name!r}): {kind} {missing[:5].tolist()} do not have "
-            f"{owner}; select {kind} where it is present."
-        )
-    pos = np.searchsorted(elems, idx)
+    where = record.where
+    idx = elems if where is None else locations(net, where, "Record", kind)
+    if is_traced(idx):
+        pos = _positions(
+            elems, idx, f"Record({record.name!r}): a traced where= selected {kind} "
+            f"without {owner}; select {kind} where it is present.",
+        )  # fmt: skip
+    else:
+        missing = np.setdiff1d(idx, elems)
+        if missing.size:
+            raise ValueError(
+                f"Record({record.name!r}): {kind} {missing[:5].tolist()} do not "
+                f"have {owner}; select {kind} where it is present."
+            )
+        pos = np.searchsorted(elems, idx)
     shared = None
     if field == "synapses" and kind == "edges":
         groups = state_groups(net.synapses[k])
@@ -359,7 +402,9 @@ def _currents(net: Network, where: tuple[str, int]) -> list[str]:
 
     def parts():
         model, v = map_params(lambda f, p: jnp.zeros(n), ch), jnp.zeros(n)
-        return model.currents(model.init_state(v), v)
+        values = {name: jnp.ones(n) for name in ch.ions}
+        st = ions._init(model, v, values, slice(None))
+        return model.currents(ions._with(model, st, values, slice(None)), v)
 
     return ["i", *sorted(jax.eval_shape(parts))]
 
@@ -374,17 +419,30 @@ def _electrode_spec(net: Network, record: Record, stimuli) -> _Spec:
     from ._stimulus import Stimulus, VoltageClamp
 
     kind = Stimulus if record.name == "Stimulus.i" else VoltageClamp
-    nodes = resolve(net, record.where, "Record")
+    nodes = locations(net, record.where, "Record")
     if stimuli is not None:
-        sites = [resolve(net, s.where, kind.__name__) for s in stimuli
+        sites = [locations(net, s.where, kind.__name__) for s in stimuli
                  if isinstance(s, kind)]  # fmt: skip
         if not sites:
             raise ValueError(
                 f"Record({record.name!r}): this run has no dx.{kind.__name__}; pass "
                 f"one in simulate(..., stimuli=)."
             )
-        if record.where is None:
+        traced = any(is_traced(x) for x in (nodes, *sites))
+        if record.where is None and traced:  # every site, in order, repeats kept
+            nodes = jnp.concatenate([jnp.asarray(x) for x in sites])
+        elif record.where is None:
             nodes = np.unique(np.concatenate(sites))
+        elif kind is VoltageClamp and traced:
+            sites = jnp.concatenate([jnp.asarray(x) for x in sites])
+            clamped = jnp.any(jnp.asarray(nodes)[:, None] == sites[None, :], axis=1)
+            nodes = eqx.error_if(
+                nodes,
+                ~clamped,
+                "Record('VoltageClamp.i'): a traced where= (or traced clamp sites) "
+                "selected a compartment that is not clamped; select clamped "
+                "compartments (or give no where).",
+            )
         elif kind is VoltageClamp:
             missing = np.setdiff1d(nodes, np.concatenate(sites))
             if missing.size:
@@ -394,3 +452,11 @@ def _electrode_spec(net: Network, record: Record, stimuli) -> _Spec:
                 )
     field = "stimulus" if kind is Stimulus else "clamp"
     return _Spec(field, nodes, ids=nodes, unit="nA")
+
+
+def _positions(elems: np.ndarray, idx: Array, message: str) -> Array:
+    """Positions of traced indices `idx` within sorted static `elems`, with a
+    run-time error (`message`) if one is not among them."""
+    elems = jnp.asarray(elems)
+    pos = jnp.clip(jnp.searchsorted(elems, idx), 0, len(elems) - 1)
+    return eqx.error_if(pos, jnp.any(elems[pos] != idx), message)

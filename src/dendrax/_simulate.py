@@ -17,10 +17,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from ._custom_types import Number
 from ._events import _plans
+from ._inputs import (
+    Rate,
+    SpikeRaster,
+    SpikeTimes,
+    _resolve_inputs,
+    _source_key,
+    _SourceDrive,
+)
 from ._network import Network, map_params, param_fields
 from ._prepare import _prepare, _Prepared
 from ._record import Columns, Record, _columns, _Now, _observer, _reads, _spec
@@ -216,6 +224,10 @@ def _failure(step, time, var, variables) -> str:
     )
 
 
+_SOURCE_INPUTS = (Rate, SpikeTimes, SpikeRaster)
+_INPUTS = (Stimulus, VoltageClamp, *_SOURCE_INPUTS)
+Input = Stimulus | VoltageClamp | Rate | SpikeTimes | SpikeRaster
+
 # Voltages a gate must follow during a run, and how many of the fastest gate's
 # time constants one step may span before `simulate` warns.
 _V_RANGE = np.linspace(-80.0, 40.0, 121)
@@ -250,6 +262,8 @@ def fastest_time_constant(net: Network) -> tuple[float, str] | None:
         # One evaluation per distinct parameter set (usually one; at most
         # 4096, spread over them), padded to a power of two so that few shapes
         # are compiled.
+        if not fields:  # nothing to vary: one evaluation
+            values = [np.zeros(1)]
         combos = np.unique(np.stack([np.asarray(x) for x in values], 1), axis=0)
         if len(combos) > 4096:
             combos = combos[np.linspace(0, len(combos) - 1, 4096).astype(int)]
@@ -314,7 +328,7 @@ def simulate(
     t_max: Number,
     dt: Number,
     *,
-    stimuli: Stimulus | VoltageClamp | Sequence[Stimulus | VoltageClamp] = (),
+    stimuli: Input | Sequence[Input] = (),
     record: Record | Sequence[Record] = Record("v"),
     solver: AbstractSolver = ImplicitEuler(),
     state: State | None = None,
@@ -322,6 +336,7 @@ def simulate(
     mesh: Mesh | None = None,
     on_nonfinite: Literal["raise", "report", "off"] = "raise",
     progress: bool | Callable[[int, int], None] = False,
+    key: PRNGKeyArray | None = None,
 ) -> Solution:
     """Simulate a network for `t_max` ms with fixed steps of `dt` ms.
 
@@ -333,7 +348,8 @@ def simulate(
     - `net`: the network.
     - `t_max`: duration in ms (a Python number).
     - `dt`: step in ms (a Python number).
-    - `stimuli`: `Stimulus` and `VoltageClamp` objects.
+    - `stimuli`: the run's inputs: electrodes (`Stimulus`, `VoltageClamp`)
+      and inputs of spike sources (`Rate`, `SpikeTimes`, `SpikeRaster`).
     - `record`: a `Record` (default: v everywhere) or a sequence of them; all
       records of one run share the same `every`. `Record("spikes")` gives, per
       recording time, each spiking cell's number of spikes since the previous
@@ -374,6 +390,11 @@ def simulate(
       the default, adds nothing to the program. Not available with `mesh`.
       (Under `grad` with checkpointing the backward pass recomputes steps and
       may repeat a report.)
+    - `key`: a `jax.random` key for the network's random spike sources
+      (`dx.channels.PoissonSource`); needed when it holds one. The same key
+      gives the same spikes; each step draws from the key folded with the
+      step's index, so a run continued from its final `state` draws new
+      numbers. `vmap` over keys for independent trials.
 
     **Returns:**
 
@@ -394,9 +415,16 @@ def simulate(
         raise TypeError(
             "simulate: solver must be dx.ImplicitEuler() or dx.CrankNicolson()."
         )
-    stimuli = (
-        [stimuli] if isinstance(stimuli, Stimulus | VoltageClamp) else list(stimuli)
-    )
+    stimuli = [stimuli] if isinstance(stimuli, _INPUTS) else list(stimuli)
+    bad = [s for s in stimuli if not isinstance(s, _INPUTS)]
+    if bad:
+        raise TypeError(
+            "simulate: stimuli must be dx.Stimulus, dx.VoltageClamp, dx.Rate, "
+            f"dx.SpikeTimes or dx.SpikeRaster, got {type(bad[0]).__name__}."
+        )
+    inputs = [s for s in stimuli if isinstance(s, _SOURCE_INPUTS)]
+    stimuli = [s for s in stimuli if not isinstance(s, _SOURCE_INPUTS)]
+    run_key = _source_key(net, key, "simulate")
     if isinstance(record, str) or not isinstance(record, Record | Sequence):
         raise TypeError(
             f"simulate: record must be a dx.Record or a sequence of them, got "
@@ -418,12 +446,23 @@ def simulate(
     if state is not None:
         _check_state(net, state, dt, "simulate")
     meter = _meter(progress, n, mesh)
+    if mesh is not None:  # each site's device is chosen when tracing
+        from ._select import refuse_traced
+
+        refuse_traced(stimuli, records, "simulate(mesh=)")
     specs = [_spec(net, r, dt, stimuli) for r in records]
     columns = tuple(_columns(net, r, s) for r, s in zip(records, specs))
 
     def solve(check: str | None) -> Solution:
         if mesh is not None:
             from ._partition import simulate_on_mesh
+
+            if inputs or run_key is not None:
+                raise ValueError(
+                    "simulate: spike sources driven by dx.Rate, dx.SpikeTimes, "
+                    "dx.SpikeRaster or a key (PoissonSource) are not yet supported "
+                    "with mesh=; run without mesh=."
+                )
 
             ts, ys, final, health = simulate_on_mesh(
                 net, n, dt, stimuli, records, solver.theta, state, checkpoint, mesh,
@@ -438,9 +477,11 @@ def simulate(
             drive = _resolve_stimuli(net, stimuli, n)
             prep = _prepare(net, plans)
             shapes = init_state(net, dt) if state is None else state
+            sources = _resolve_inputs(net, inputs, n, dt)
             ts, ys, final, health = _run(
                 _layout(net), prep, plans, shapes, drive, observers, n, every, dt,
                 solver.theta, checkpoint, check=check, context=net, progress=meter,
+                sources=sources, key=run_key,
             )  # fmt: skip
         first, var = health
         failed = first < _NONE
@@ -550,6 +591,8 @@ def _run(
     check: str | None = "v",
     context=None,
     progress: _Meter | None = None,
+    sources: _SourceDrive | None = None,
+    key: Array | None = None,
 ):
     """The time loop of `simulate`, for a whole network or one device's part
     of it: `n` steps of `_advance`, observed every `every` steps.
@@ -561,7 +604,8 @@ def _run(
     potential; "all": every variable), the loop notes the first step after
     which the state is not finite, and which variable (`_finite`).
     `progress`, if given, is called from the host after the first step and
-    every `progress.every` steps. Returns the recording times, the
+    every `progress.every` steps. `sources` (`_resolve_inputs`) and `key`
+    drive the spike sources. Returns the recording times, the
     observations, the final state and `(first non-finite step or _NONE, its
     variable)`."""
     cur_idx, xs, clamp_g, cl_idx = drive
@@ -586,7 +630,9 @@ def _run(
     flags = None
     if exchange is not None:
         flags = jnp.asarray((np.arange(n) + 1) % exchange[0] == 0)
-    xs = (*xs, flags)
+    if sources is None:
+        sources = _SourceDrive((), (), None)
+    xs = (*xs, flags, sources.rates, sources.events, sources.rasters)
 
     def watch(health, state):
         k, first, var = health
@@ -600,13 +646,15 @@ def _run(
 
     def body(carry, x):
         state, counts, health = carry
-        w, vc, flag = x
+        w, vc, flag, rates, events, rasters = x
         i_ext = None
         if w:
             i_ext = jnp.zeros((n_comp,), state.v.dtype)
             for idx, wk in zip(cur_idx, w):
                 i_ext = i_ext.at[idx].add(wk)
-        drive = _Drive(i_ext, vc, clamp_g, cl_idx)
+        rates = tuple((k, pos, r) for (k, pos), r in zip(sources.rate_sites, rates))
+        rasters = tuple(zip(sources.raster_cells, rasters))
+        drive = _Drive(i_ext, vc, clamp_g, cl_idx, key, rates, events, rasters)
         state, fired = _advance(lay, prep, plans, state, drive, dt, theta)
         if flag is not None:
             state = jax.lax.cond(flag, exchange[1], lambda s: s, state)

@@ -13,6 +13,8 @@ from ._events import _buffer_length, _plans
 from ._network import Network
 from ._prepare import _prepare
 from ._stimulus import n_steps
+from .channels import ions
+from .channels.base import AbstractIonPool
 
 
 class State(eqx.Module):
@@ -61,8 +63,17 @@ def init_state(net: Network, dt: Number | None = None) -> State:
     v_bp = v0[topo.half_a.array[topo.n_comp :] // 2]
     plans = _plans(net, dt)
     prep = _prepare(net)
+    # Pools first; channels that read ions start from the pools' values.
+    nodes = [m.nodes.array for m in net.mechanisms]
+    pools = [isinstance(ch, AbstractIonPool) for ch in prep.channels]
+    channels = [
+        ch.init_state(v0[idx]) if pool else {}
+        for ch, idx, pool in zip(prep.channels, nodes, pools)
+    ]
+    values = ions._values(prep.channels, nodes, channels, v0)
     channels = tuple(
-        ch.init_state(v0[m.nodes.array]) for ch, m in zip(prep.channels, net.mechanisms)
+        st if pool else ions._init(ch, v0[idx], values, idx)
+        for ch, idx, pool, st in zip(prep.channels, nodes, pools, channels)
     )
     synapses, plasticity = [], []
     for syn, p, gr, shared in zip(

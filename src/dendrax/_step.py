@@ -12,19 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import equinox as eqx
 import jax
+import jax.extend as jex
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ._custom_types import Number
 from ._events import _arrivals, _deliver, _deliver_group, _Plan, _plans, _sources
+from ._inputs import _source_key
 from ._network import Network, Topology
-from ._prepare import _prepare, _Prepared
+from ._prepare import _prepare, _Prepared, entries
 from ._solver import AbstractSolver, ImplicitEuler, tree_solve
+from ._solver._coupled import coupled_solve
 from ._state import State, _check_state
 from ._static import Ix
 from ._stimulus import n_steps
+from .channels import ions
+from .channels.base import AbstractIonPool, AbstractSpiking
+from .channels.sources import AbstractSource
 
 
 class _Drive(NamedTuple):
@@ -34,6 +41,13 @@ class _Drive(NamedTuple):
     clamp_v: Array | None  # mV per clamp site
     clamp_g: Array | None  # µS per clamp site
     clamp_idx: np.ndarray | None
+    # Spike sources: the run's key (None: no random source), per `Rate` its
+    # mechanism and sites with this step's rates, this step's `SpikeTimes`
+    # cells (padded with n_cells).
+    key: Array | None = None
+    rates: tuple[tuple[int, Any, Array], ...] = ()
+    events: Array | None = None
+    rasters: tuple[tuple[Any, Array], ...] = ()  # (cells, this step's counts)
 
 
 class _Layout(NamedTuple):
@@ -98,26 +112,42 @@ def _advance(
     v = state.v
     i_ion = jnp.zeros_like(v)
     g_ion = jnp.zeros_like(v)
+    # Ion values (concentrations, reversals) from the pools at the step's
+    # start, and the ion currents that drive the pools (NEURON's order).
+    values = ions._values(prep.channels, lay.nodes, state.channels, v)
+    ion_i, ion_g = ions._ion_currents(
+        prep.channels, lay.nodes, state.channels, v, values, slopes=theta != 1.0
+    )
     for ch, idx, st in zip(prep.channels, lay.nodes, state.channels):
-        vi = v[idx]
-        # di/dv at fixed gates; NEURON takes the same derivative numerically.
-        i, di = jax.jvp(
-            lambda u, ch=ch, st=st: ch.current(st, u), (vi,), (jnp.ones_like(vi),)
-        )
-        # A negative slope (the regenerative upswing of a point neuron, e.g. AdEx's
-        # exponential) is taken explicitly: implicit, it could make the diagonal
-        # vanish and send v the wrong way. Gated channels at fixed gates are
-        # ohmic (di/dv >= 0), so this never changes them.
-        di = jnp.maximum(di, 0.0)
+        st = ions._with(ch, st, values, idx)
+        spiking = isinstance(ch, AbstractSpiking)
+        fn = lambda u, ch=ch, st=st: ch.current(st, u)  # noqa: E731
+        i, di = linearise(fn, v[idx], numeric=not spiking)
+        if spiking:
+            # A negative slope (the regenerative upswing of a point neuron,
+            # e.g. AdEx's exponential) is taken explicitly: implicit, it could
+            # make the diagonal vanish and send v the wrong way. (Membrane
+            # channels keep it, as NEURON does: e.g. a T-type Ca current, whose
+            # instantaneous activation makes its slope negative below E_Ca.)
+            di = jnp.maximum(di, 0.0)
         scale = 1e-2 * prep.area[idx]  # mA/cm² × µm² → nA
         i_ion = i_ion.at[idx].add(scale * i)
         g_ion = g_ion.at[idx].add(scale * di)
-    for syn, pre, post, targets, st, gr in zip(
-        prep.synapses, lay.pre, lay.post, lay.targets, state.synapses, prep.groups
+    coupled = []  # implicit synapses' entries of the system (`_Coupling`)
+    for k, (syn, pre, post, targets, st, gr) in enumerate(
+        zip(prep.synapses, lay.pre, lay.post, lay.targets, state.synapses, prep.groups)
     ):
         # Synaptic currents are in nA already; linearised in v_post like channels.
         if gr is not None:  # shared states, read per edge
             st = {k: a[gr[1].index()] for k, a in st.items()}
+        if prep.coupling is not None and prep.coupling.implicit[k]:
+            # Linearised in v_pre too; the entries join the solve below.
+            i, entry = entries(syn, st, v[pre], v[post])
+            i_ion = i_ion.at[post].add(i)
+            if syn.reciprocal:  # the same current enters the presynaptic side
+                i_ion = i_ion.at[pre].add(-i)
+            coupled.append(entry)
+            continue
         if targets is not None:  # an event synapse
             post = targets
             fn = lambda u, syn=syn, st=st: syn.current(st, u)  # noqa: E731
@@ -150,21 +180,43 @@ def _advance(
         c = drive.clamp_idx
         rhs = rhs.at[c].add(drive.clamp_g * (drive.clamp_v - v[c]))
         diag = diag.at[c].add(drive.clamp_g)
-    delta = tree_solve(diag, rhs, prep.g, topo)
+    if coupled:  # the tree plus the implicit synapses' coupling, exactly
+        cp = prep.coupling
+        entry = jnp.concatenate(coupled)
+        delta = coupled_solve(
+            diag, rhs, prep.g, topo, cp.sites.array, cp.rows.array, cp.cols.array, entry
+        )
+    else:
+        delta = tree_solve(diag, rhs, prep.g, topo)
     v_new = v + delta / theta
-    channels = [
-        ch.update_state(st, v_new[idx], dt)
-        for ch, idx, st in zip(prep.channels, lay.nodes, state.channels)
-    ]
+    if ion_g:  # Crank–Nicolson: the pools' ion currents at the midpoint (NEURON)
+        ion_i = {ion: ion_i[ion] + ion_g[ion] * delta for ion in ion_i}
+    # Pools advance first; the channels' gates then read their new values.
+    channels = list(state.channels)
+    for k, (ch, idx, st) in enumerate(zip(prep.channels, lay.nodes, state.channels)):
+        if isinstance(ch, AbstractIonPool):
+            st_in = {**st, f"i{ch.ion}": ion_i[ch.ion][idx], "theta": theta}
+            channels[k] = ions._own(ch.update_state(st_in, v_new[idx], dt), st)
+    if values:
+        values = ions._values(prep.channels, lay.nodes, channels, v)
+    for k, (ch, idx, st) in enumerate(zip(prep.channels, lay.nodes, state.channels)):
+        if not isinstance(ch, AbstractIonPool):
+            new = ch.update_state(ions._with(ch, st, values, idx), v_new[idx], dt)
+            channels[k] = ions._own(new, st)
     # Spikes and resets, then the cells' spikes into the ring buffer.
     fired = jnp.zeros((lay.n_cells,), v.dtype)
     for k, cells in lay.sources:
-        idx = lay.nodes[k]
-        channels[k], v_k, spike = prep.channels[k].fire(
-            channels[k], v[idx], v_new[idx], dt
-        )
-        v_new = v_new.at[idx].set(v_k)
+        idx, ch = lay.nodes[k], prep.channels[k]
+        if isinstance(ch, AbstractSource):
+            channels[k], spike = _emit(ch, k, channels[k], v_new[idx], drive, state, dt)
+        else:
+            channels[k], v_k, spike = ch.fire(channels[k], v[idx], v_new[idx], dt)
+            v_new = v_new.at[idx].set(v_k)
         fired = fired.at[cells].add(spike)
+    if drive.events is not None:  # given spike times (`SpikeTimes`)
+        fired = fired.at[drive.events].add(1.0, mode="drop")
+    for cells, counts in drive.rasters:  # `SpikeRaster`
+        fired = fired.at[cells].add(counts)
     slot = state.step % state.spikes.shape[0]
     if lay.spike_offset is None:
         buffer = jax.lax.dynamic_update_index_in_dim(state.spikes, fired, slot, 0)
@@ -227,6 +279,60 @@ def _advance(
     return new, fired
 
 
+# NEURON's voltage step for the slope of a membrane current (mV).
+_DV = 1e-3
+
+
+def linearise(
+    f: Callable[[Array], Array], v: Array, numeric: bool = True
+) -> tuple[Array, Array]:
+    """`f(v)` and its slope `df/dv`, as the solver linearises a membrane
+    current at fixed gates.
+
+    A current linear in v at fixed gates (HH's, any ohmic one: found by
+    tracing its derivative, which then does not depend on v) has its slope
+    exactly (`jax.jvp`). One that is not (an instantaneous activation, a GHK
+    current) has, in float64 and with `numeric`, NEURON's forward difference
+    over 1 µV, `(f(v + 0.001) - f(v)) / 0.001`, so that runs agree with
+    NEURON's to round-off; else the exact derivative (in lower precision that
+    difference would keep few digits).
+    """
+    if numeric and jnp.finfo(v.dtype).bits >= 64 and not _linear(f, v):
+        i = f(v)
+        return i, (f(v + _DV) - i) / _DV
+    return jax.jvp(f, (v,), (jnp.ones_like(v),))
+
+
+def _linear(f: Callable[[Array], Array], v: Array) -> bool:
+    """Whether `f` is linear in `v` (affine): its derivative, traced, does not
+    depend on `v`. Conservative: an operation with a sub-program that reads
+    `v` counts as depending on it."""
+    jaxpr = jax.make_jaxpr(lambda u, t: jax.jvp(f, (u,), (t,))[1])(v, v).jaxpr
+    reads = {jaxpr.invars[0]}
+
+    def read(x):
+        return isinstance(x, jex.core.Var) and x in reads
+
+    for eqn in jaxpr.eqns:
+        if any(read(x) for x in eqn.invars):
+            reads.update(eqn.outvars)
+    return not any(read(x) for x in jaxpr.outvars)
+
+
+def _emit(ch, k: int, st, v, drive: _Drive, state: State, dt: float):
+    """A source's spikes in this step: its rate replaced where a `Rate` gives
+    one, uniform draws from the run's key folded with the step and the
+    mechanism (so a run continued from its final state draws new numbers)."""
+    for kk, pos, rate in drive.rates:
+        if kk == k:
+            ch = eqx.tree_at(lambda c: c.rate, ch, ch.rate.at[pos].set(rate))
+    u = None
+    if ch.random:
+        key = jax.random.fold_in(jax.random.fold_in(drive.key, state.step), k)
+        u = jax.random.uniform(key, v.shape, v.dtype)
+    return ch.emit(st, v, u, dt)
+
+
 def step(
     net: Network,
     state: State,
@@ -234,6 +340,7 @@ def step(
     *,
     current: Float[ArrayLike, " node"] | None = None,
     solver: AbstractSolver = ImplicitEuler(),
+    key: PRNGKeyArray | None = None,
 ) -> State:
     """Advance the network by one step of `dt` ms.
 
@@ -247,6 +354,9 @@ def step(
     - `dt`: step in ms.
     - `current`: optional injected current (nA) per compartment, shape (len(net),).
     - `solver`: `dx.ImplicitEuler()` (default) or `dx.CrankNicolson()`.
+    - `key`: a `jax.random` key, needed when the network holds random spike
+      sources (`dx.channels.PoissonSource`); as in `simulate`, the draws of a
+      step depend on the key and `state.step`.
 
     **Returns:**
 
@@ -260,7 +370,7 @@ def step(
                 f"step: current has shape {current.shape}; give one value per "
                 f"compartment, shape ({len(net)},)."
             )
-    drive = _Drive(current, None, None, None)
+    drive = _Drive(current, None, None, None, _source_key(net, key, "step"))
     plans = _plans(net, dt)
     _check_state(net, state, dt, "step")
     prep = _prepare(net, plans)

@@ -15,7 +15,7 @@ from jaxtyping import Array, ArrayLike, Float
 from ._check import check, off_grid
 from ._custom_types import Number, RealScalarLike
 from ._network import Network
-from ._select import Selection, resolve
+from ._select import Selection, is_traced, locations
 from ._static import Ix
 
 
@@ -108,7 +108,9 @@ class Stimulus(eqx.Module):
 
     **Arguments:**
 
-    - `where`: a node `Selection`.
+    - `where`: a node `Selection`, static or traced (`dx.select` given jax
+      arrays, e.g. inside `vmap` over stimulus sites: the sites are then
+      read at run time).
     - `current`: one value per step, shape (steps,), the same for every selected
       compartment, or shape (steps, len(where)).
     """
@@ -129,7 +131,7 @@ class VoltageClamp(eqx.Module):
 
     **Arguments:**
 
-    - `where`: a node `Selection`.
+    - `where`: a node `Selection`, static or traced (as for `Stimulus`).
     - `voltage`: command potential (mV) per step, shape (steps,) or
       (steps, len(where)).
     - `rs`: series resistance in MΩ (small: close to an ideal clamp).
@@ -178,7 +180,8 @@ def _resolve_stimuli(net: Network, stimuli: list, n: int):
 
     **Returns:**
 
-    `(cur_idx, xs, clamp_g, cl_idx)`: the compartments of each `Stimulus`; the
+    `(cur_idx, xs, clamp_g, cl_idx)`: the compartments of each `Stimulus`
+    (static indexers, or traced arrays for traced selections); the
     scanned waveforms `(one current per Stimulus, clamp voltages or None)`; the
     clamps' conductances (µS) and sites, or None without a clamp.
     """
@@ -187,11 +190,11 @@ def _resolve_stimuli(net: Network, stimuli: list, n: int):
     cur_idx, cur_w, cl_idx, cl_w, cl_g = [], [], [], [], []
     for s in stimuli:
         if isinstance(s, Stimulus):
-            idx = resolve(net, s.where, "Stimulus")
-            cur_idx.append(Ix(idx).index())
+            idx = locations(net, s.where, "Stimulus")
+            cur_idx.append(idx if is_traced(idx) else Ix(idx).index())
             cur_w.append(_waveform(s.current, n, len(idx), "Stimulus"))
         elif isinstance(s, VoltageClamp):
-            idx = resolve(net, s.where, "VoltageClamp")
+            idx = locations(net, s.where, "VoltageClamp")
             cl_idx.append(idx)
             w = _waveform(s.voltage, n, len(idx), "VoltageClamp")
             cl_w.append(jnp.broadcast_to(w, (n, len(idx))))
@@ -201,7 +204,10 @@ def _resolve_stimuli(net: Network, stimuli: list, n: int):
                 f"simulate: stimuli must be dx.Stimulus or dx.VoltageClamp, got "
                 f"{type(s).__name__}."
             )
-    cl_idx = np.concatenate(cl_idx) if cl_idx else None
+    if any(is_traced(i) for i in cl_idx):  # sites known at run time
+        cl_idx = jnp.concatenate([jnp.asarray(i) for i in cl_idx])
+    else:
+        cl_idx = np.concatenate(cl_idx) if cl_idx else None
     xs = (tuple(cur_w), jnp.concatenate(cl_w, axis=1) if cl_w else None)
     clamp_g = jnp.concatenate(cl_g) if cl_g else None
     return cur_idx, xs, clamp_g, cl_idx

@@ -1,6 +1,7 @@
 """`AbstractChannel`: the interface every ion channel implements."""
 
 import abc
+from typing import ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -26,7 +27,20 @@ class AbstractChannel(Checked):
     conductances in S/cm², as in NEURON.
 
     The parameter `"Name.field"` of a channel is addressed by its class name.
+
+    **Ions.** A channel that reads ion concentrations or reversal potentials
+    names them in `ions`, by NEURON's names (e.g. `("cai",)` for a
+    Ca-activated K channel, `("eca",)` for a Ca channel whose reversal follows
+    the concentration). The solver then adds them, at the channel's
+    compartments, to the `state` dict given to `current`, `currents` and
+    `update_state`, and calls `init_state(v, ions)` with a dict of them. They
+    come from the `AbstractIonPool` of that ion inserted at the compartment,
+    or else from `dx.channels.ions.DEFAULTS`. A channel carries an ion's
+    current by naming a part `"i" + ion` (e.g. `"ica"`) in `currents`: pools
+    of that ion are driven by the sum of those parts.
     """
+
+    ions: ClassVar[tuple[str, ...]] = ()
 
     @abc.abstractmethod
     def init_state(self, v: Float[Array, " n"]) -> State:
@@ -60,6 +74,38 @@ class AbstractChannel(Checked):
         `dx.Record("Name.i")`. The default, `{}`, names no parts.
         """
         return {}
+
+
+class AbstractIonPool(AbstractChannel):
+    """A per-compartment pool of one ion: its concentration as a state.
+
+    A pool carries no membrane current. Its state holds the inner
+    concentration, `f"{ion}i"` (mM, e.g. `"cai"`); `update_state` finds in its
+    `state` argument also `f"i{ion}"` (e.g. `"ica"`): the sum of the channels'
+    currents of that ion at the compartment (mA/cm², outward positive), at the
+    start of the step, as NEURON's state blocks read them (under
+    Crank–Nicolson moved to the step's midpoint by their slope, as NEURON
+    does), and `"theta"`, the solver's θ (1: implicit Euler, 0.5:
+    Crank–Nicolson), for pools whose scheme follows it. `values` gives what
+    channels that read the ion see (see `AbstractChannel`).
+
+    Within a step: ion values from the pools' states at its start (reversal
+    potentials by Nernst, as NEURON's ion mechanism), all currents at v(t),
+    the voltage solve, then the pools advance, and then the channels' gates,
+    reading the pools' new values (NEURON's order when the pool mechanism is
+    registered before the channels, e.g. `cad` before `kca`).
+    """
+
+    ion: ClassVar[str]
+    valence: ClassVar[int]
+
+    @abc.abstractmethod
+    def values(self, state: State) -> dict[str, Float[Array, " n"]]:
+        """The ion values channels read here: at least `f"{ion}i"`, `f"{ion}o"`
+        (mM) and `f"e{ion}"` (mV)."""
+
+    def current(self, state: State, v: Float[Array, " n"]) -> Float[Array, " n"]:
+        return jnp.zeros_like(v)
 
 
 class AbstractSpiking(AbstractChannel):

@@ -21,5 +21,6 @@ from .from_matrix import (
     to_csr as to_csr,
     to_matrix as to_matrix,
 )
+from .gaussian_prob import GaussianProb as GaussianProb
 from .init import Init as Init
 from .one_to_one import OneToOne as OneToOne

@@ -24,8 +24,8 @@ class AllToAll(AbstractRule):
 
     def sample(
         self,
-        pre: Int[np.ndarray, " n_pre"],
-        post: Int[np.ndarray, " n_post"],
+        pre: Int[np.ndarray, "*pre_shape"],
+        post: Int[np.ndarray, "*post_shape"],
         key: PRNGKeyArray | None,
     ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
-        return grid(pre, post, self.self_connections)
+        return grid(pre.ravel(), post.ravel(), self.self_connections)

@@ -12,7 +12,11 @@ class AbstractRule(eqx.Module):
     """Which presynaptic cells connect to which postsynaptic cells.
 
     A rule sees the presynaptic and postsynaptic cell ids (each sorted, unique)
-    and returns the connected pairs as two arrays of cell ids. The result never
+    and returns the connected pairs as two flat arrays of cell ids. The id
+    arrays have the populations' shapes: 1-d, unless `dx.connect` was given
+    `pre_shape=`/`post_shape=`, in which case the ids fill those shapes in C
+    order (`ids.ravel()` is the sorted list), so a rule that uses positions
+    (`GaussianProb`) sees each cell's grid index. The result never
     depends on how the connections are read or stored later. A rule holds no
     key: rules that draw at random are handed the key given to
     `dx.connect(..., key=)`, so the same key gives the same graph.
@@ -21,11 +25,11 @@ class AbstractRule(eqx.Module):
     @abc.abstractmethod
     def sample(
         self,
-        pre: Int[np.ndarray, " n_pre"],
-        post: Int[np.ndarray, " n_post"],
+        pre: Int[np.ndarray, "*pre_shape"],
+        post: Int[np.ndarray, "*post_shape"],
         key: PRNGKeyArray | None,
     ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
-        """The connected (pre cell id, post cell id) pairs."""
+        """The connected (pre cell id, post cell id) pairs, as two 1-d arrays."""
 
 
 def grid(pre: np.ndarray, post: np.ndarray, self_connections: bool):

@@ -50,11 +50,12 @@ class Bernoulli(AbstractRule):
 
     def sample(
         self,
-        pre: Int[np.ndarray, " n_pre"],
-        post: Int[np.ndarray, " n_post"],
+        pre: Int[np.ndarray, "*pre_shape"],
+        post: Int[np.ndarray, "*post_shape"],
         key: PRNGKeyArray | None,
     ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
         rng = numpy_rng(key, self)
+        pre, post = pre.ravel(), post.ravel()
         # Positions in the pre-major grid of `grid(pre, post, self_connections)`,
         # mapped back to pairs arithmetically: the grid itself is never built.
         n_post = len(post)

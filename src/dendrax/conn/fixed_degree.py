@@ -37,10 +37,11 @@ class _FixedDegree(AbstractRule):
 
     def sample(
         self,
-        pre: Int[np.ndarray, " n_pre"],
-        post: Int[np.ndarray, " n_post"],
+        pre: Int[np.ndarray, "*pre_shape"],
+        post: Int[np.ndarray, "*post_shape"],
         key: PRNGKeyArray | None,
     ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
+        pre, post = pre.ravel(), post.ravel()
         owners, candidates = (post, pre) if self.inward else (pre, post)
         chosen = _draw(key, owners, candidates, self.k, self.self_connections, self)
         mine = np.repeat(owners, self.k)

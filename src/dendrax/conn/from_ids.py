@@ -38,10 +38,11 @@ class FromIds(AbstractRule):
 
     def sample(
         self,
-        pre: Int[np.ndarray, " n_pre"],
-        post: Int[np.ndarray, " n_post"],
+        pre: Int[np.ndarray, "*pre_shape"],
+        post: Int[np.ndarray, "*post_shape"],
         key: PRNGKeyArray | None,
     ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
+        pre, post = pre.ravel(), post.ravel()
         for name, ids, allowed in (("pre", self.pre, pre), ("post", self.post, post)):
             bad = np.setdiff1d(ids.array, allowed)
             if bad.size:

@@ -76,14 +76,19 @@ def to_csr(pre, post, n_pre: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class FromMatrix(AbstractRule):
-    """Edges at the nonzero entries of a `(n_pre, n_post)` matrix over the two
-    populations (cells in increasing id order).
+    """Edges at the nonzero entries of a matrix over the two populations (cells
+    in increasing id order).
 
     **Arguments:**
 
-    - `matrix`: a boolean mask or weights; entry `[i, j]` connects the i-th
-      presynaptic cell to the j-th postsynaptic cell. To use weights as a
-      synapse parameter, pass the same matrix as that field's value.
+    - `matrix`: a boolean mask or weights of shape `(n_pre, n_post)`, or
+      `pre_shape + post_shape` when `dx.connect` is given the populations'
+      shapes (e.g. `(4, 4, 3, 3)` for `pre_shape=(4, 4), post_shape=(3, 3)`:
+      entry `[a, b, c, d]` connects the presynaptic cell at grid position
+      `(a, b)` to the postsynaptic cell at `(c, d)`, the same as entry
+      `[4 * a + b, 3 * c + d]` of the flattened `(16, 9)` matrix, which is
+      accepted too). To use weights as a synapse parameter, pass the same
+      matrix as that field's value.
     """
 
     mask: Ix = eqx.field(static=True)
@@ -93,24 +98,59 @@ class FromMatrix(AbstractRule):
     ):
         refuse_key(key, "FromMatrix", rule_fix("FromMatrix", "matrix"))
         matrix = np.asarray(matrix)
-        if matrix.ndim != 2:
+        if matrix.ndim < 2:
             raise ValueError(
-                f"FromMatrix: matrix must be 2-d (n_pre, n_post), got {matrix.shape}."
+                "FromMatrix: matrix must be 2-d (n_pre, n_post), or pre_shape + "
+                f"post_shape for populations with shapes, got {matrix.shape}."
             )
         self.mask = Ix(matrix != 0)
 
     def sample(
         self,
-        pre: Int[np.ndarray, " n_pre"],
-        post: Int[np.ndarray, " n_post"],
+        pre: Int[np.ndarray, "*pre_shape"],
+        post: Int[np.ndarray, "*post_shape"],
         key: PRNGKeyArray | None,
     ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
-        shape = self.mask.array.shape
-        if shape != (len(pre), len(post)):
+        mask = self.mask.array
+        flat = (pre.size, post.size)
+        if mask.shape == pre.shape + post.shape:
+            mask = mask.reshape(flat)
+        elif mask.shape != flat:
             raise ValueError(
-                f"FromMatrix: the matrix has shape {shape} but the populations have "
-                f"{len(pre)} presynaptic and {len(post)} postsynaptic cells; give a "
-                f"({len(pre)}, {len(post)}) matrix."
+                f"FromMatrix: the matrix has shape {mask.shape} but the populations "
+                f"have {pre.size} presynaptic and {post.size} postsynaptic cells"
+                + _shaped(pre.shape, post.shape)
+                + f"; give a {flat} matrix"
+                + (
+                    f" or a {pre.shape + post.shape} one"
+                    if pre.ndim + post.ndim > 2
+                    else ""
+                )
+                + grid_hint(mask.shape, flat, pre.ndim + post.ndim)
+                + "."
             )
-        rows, cols = np.nonzero(self.mask.array)
+        rows, cols = np.nonzero(mask)
+        pre, post = pre.ravel(), post.ravel()
         return pre[rows], post[cols]
+
+
+def _shaped(pre_shape, post_shape) -> str:
+    """` (shapes (4, 4) and (3, 3))` when connect was given shapes, else ``."""
+    if len(pre_shape) + len(post_shape) == 2:
+        return ""
+    return f" (shapes {pre_shape} and {post_shape})"
+
+
+def grid_hint(shape, flat, ndim) -> str:
+    """For an N-d matrix given to 1-d populations of the right sizes: say how to
+    name the populations' shapes."""
+    if ndim != 2 or len(shape) <= 2 or int(np.prod(shape)) != flat[0] * flat[1]:
+        return ""
+    for k in range(1, len(shape)):
+        a, b = shape[:k], shape[k:]
+        if int(np.prod(a)) == flat[0] and int(np.prod(b)) == flat[1]:
+            return (
+                f", or pass pre_shape={a}, post_shape={b} to dx.connect to read this "
+                "one as a grid"
+            )
+    return ""

@@ -13,10 +13,11 @@ class OneToOne(AbstractRule):
 
     def sample(
         self,
-        pre: Int[np.ndarray, " n_pre"],
-        post: Int[np.ndarray, " n_post"],
+        pre: Int[np.ndarray, "*pre_shape"],
+        post: Int[np.ndarray, "*post_shape"],
         key: PRNGKeyArray | None,
     ) -> tuple[Int[np.ndarray, " edge"], Int[np.ndarray, " edge"]]:
+        pre, post = pre.ravel(), post.ravel()
         if len(pre) != len(post):
             raise ValueError(
                 f"OneToOne needs populations of equal size, got {len(pre)} "

@@ -37,9 +37,24 @@ class AbstractSynapse(Checked):
     once per step; `current` still runs per edge. States, `Record` and
     gradients see one value per edge as before. `None` (the default): one state
     per edge.
+
+    **Implicit coupling.** By default the solver linearises the current in
+    `v_post` only: the presynaptic potential enters at its value at the start
+    of the step, which is accurate when the synapse is slow next to `dt`. A
+    synapse whose current follows `v_pre` faster than that (an electrical
+    synapse) sets `implicit = True`: the solver then also takes `∂i/∂v_pre` and
+    solves pre- and postsynaptic potentials together, exactly (see
+    `dendrax._solver._coupled`; it costs O(n M) per step for M junction
+    sites). `reciprocal = True` (which implies `implicit`) declares that the
+    current leaving the postsynaptic compartment enters the presynaptic one,
+    so one edge is a whole junction conserving charge, as
+    `dx.synapses.GapJunction`. Networks with such synapses cannot be split
+    over a mesh (`simulate(mesh=...)`).
     """
 
     presynaptic: ClassVar[tuple[str, ...] | None] = None
+    implicit: ClassVar[bool] = False
+    reciprocal: ClassVar[bool] = False
 
     @abc.abstractmethod
     def init_state(
