@@ -164,6 +164,8 @@ class _SourceDrive(NamedTuple):
 
 
 def _site_positions(net: Network, idx: np.ndarray, cls, who: str):
+    """`(k, positions)`: the mechanism of class `cls` and where the nodes `idx`
+    are among its compartments; an error naming `who` if some lack it."""
     for k, m in enumerate(net.mechanisms):
         if isinstance(m.channel, cls):
             nodes = m.nodes.array
@@ -183,7 +185,8 @@ def _site_positions(net: Network, idx: np.ndarray, cls, who: str):
 
 
 def _resolve_inputs(net: Network, inputs: list, n: int, dt: float) -> _SourceDrive:
-    """Resolve the `Rate` and `SpikeTimes` inputs of a run of `n` steps."""
+    """Resolve the `Rate`, `SpikeTimes` and `SpikeRaster` inputs of a run of
+    `n` steps."""
     sites, rates, step_cells, cells, rasters = [], [], [], [], []
     cell = net.nodes.cell.array
     for s in inputs:
