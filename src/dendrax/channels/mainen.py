@@ -33,7 +33,24 @@ def _tadj(ch):
     return ch.q10 ** ((ch.temperature - ch.temp) / 10.0)
 
 
-class NaMainen(AbstractChannel):
+class _MHGates(AbstractChannel):
+    """Gates `m` and `h` relaxing to their steady states with their time
+    constants, `(m_∞, τ_m), (h_∞, τ_h) = self._inf_tau(v)` (Mainen's na and
+    ca)."""
+
+    def time_constants(self, v: Float[Array, "..."]) -> dict[str, Float[Array, "..."]]:
+        m, h = self._inf_tau(v)
+        return {"m": m[1], "h": h[1]}
+
+    def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
+        m, h = self._inf_tau(v)
+        return {
+            "m": kin.relax(state["m"], *m, dt),
+            "h": kin.relax(state["h"], *h, dt),
+        }
+
+
+class NaMainen(_MHGates):
     """Na channel of Mainen & Sejnowski (1996) (na.mod).
 
     `i = tadj gNa m³ h (v - eNa)`; rates at `vm = v + vShift` (1/ms):
@@ -85,17 +102,6 @@ class NaMainen(AbstractChannel):
     def init_state(self, v: Float[Array, " n"]) -> State:
         m, h = self._inf_tau(v)
         return {"m": m[0], "h": h[0]}
-
-    def time_constants(self, v: Float[Array, "..."]) -> dict[str, Float[Array, "..."]]:
-        m, h = self._inf_tau(v)
-        return {"m": m[1], "h": h[1]}
-
-    def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
-        m, h = self._inf_tau(v)
-        return {
-            "m": kin.relax(state["m"], *m, dt),
-            "h": kin.relax(state["h"], *h, dt),
-        }
 
     def currents(
         self, state: State, v: Float[Array, " n"]
@@ -234,7 +240,7 @@ class SKMainen(AbstractChannel):
         return _tadj(self) * self.gK * state["n"] * (v - self.eK)
 
 
-class CaHVAMainen(AbstractChannel):
+class CaHVAMainen(_MHGates):
     """High-voltage-activated Ca channel of Mainen & Sejnowski (1996) (ca.mod,
     rates of Reuveni et al. 1993).
 
@@ -271,17 +277,6 @@ class CaHVAMainen(AbstractChannel):
     ) -> State:
         m, h = self._inf_tau(v)
         return {"m": m[0], "h": h[0]}
-
-    def time_constants(self, v: Float[Array, "..."]) -> dict[str, Float[Array, "..."]]:
-        m, h = self._inf_tau(v)
-        return {"m": m[1], "h": h[1]}
-
-    def update_state(self, state: State, v: Float[Array, " n"], dt: float) -> State:
-        m, h = self._inf_tau(v)
-        return {
-            "m": kin.relax(state["m"], *m, dt),
-            "h": kin.relax(state["h"], *h, dt),
-        }
 
     def currents(
         self, state: State, v: Float[Array, " n"]
